@@ -1,0 +1,32 @@
+# Two commands are all a user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	@bash scripts/demo.sh
+
+test: install
+	$(BIN)/ruff check synapse_sdk tests bench
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check synapse_sdk tests bench
+	$(BIN)/ruff format --check synapse_sdk tests bench
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .synapse-demo

@@ -1,0 +1,55 @@
+"""Masks secret-looking keys and values before anything is stored or logged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|key|credential|auth", re.IGNORECASE)
+
+
+def is_secret_key(key: str) -> bool:
+    """True when a key or environment-variable name looks like it holds a secret."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def redact(value: Any) -> Any:
+    """Return a copy of ``value`` with the values of secret-looking keys masked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "") else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def secret_values(*mappings: dict[str, Any] | None) -> list[str]:
+    """Collect the string values held under secret-looking keys, longest first."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and len(v) >= 4:
+                    found.add(v)
+                else:
+                    walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    for mapping in mappings:
+        walk(mapping or {})
+    return sorted(found, key=len, reverse=True)
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of a known secret value in ``text``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text

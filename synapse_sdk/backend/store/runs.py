@@ -1,0 +1,201 @@
+"""Runs and their events in the embedded SQLite store; status changes are compare-and-set."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from synapse_sdk.backend.schemas import EventBatch, LogEntry, NewRun, RunRecord, RunStatus
+from synapse_sdk.backend.store.db import Database
+from synapse_sdk.errors import RunConflict, RunNotFound
+
+_FIELDS = {
+    "started_at", "finished_at", "heartbeat_at", "host", "pid", "pid_started", "supervisor_pid",
+    "stop_requested", "result", "error", "lost_events", "extra",
+}  # fmt: skip
+_JSON_FIELDS = {"result", "extra"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class RunStore:
+    """The embedded run store: one SQLite file under ``SYNAPSE_HOME`` shared by all processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = Database(path)
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def create_run(self, new: NewRun, status: RunStatus = RunStatus.PENDING) -> RunRecord:
+        """Insert a run; an id that exists already is a ``RunConflict``."""
+        now = time.time()
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO runs (id, plugin_code, plugin_version, category, action, method,"
+                    " params, status, is_job, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        new.id, new.plugin_code, new.plugin_version, new.category, new.action,
+                        new.method, _dumps(new.params), status.value, int(new.is_job), now,
+                        _dumps(new.extra),
+                    ),
+                )  # fmt: skip
+        except sqlite3.IntegrityError:
+            raise RunConflict(
+                f"a run with id {new.id!r} exists already; choose another --job-id "
+                f"(see 'synapse job get {new.id}')"
+            ) from None
+        return self.get_run(new.id)
+
+    def transition(
+        self,
+        run_id: str,
+        expected: Iterable[RunStatus],
+        new: RunStatus,
+        **fields: Any,
+    ) -> bool:
+        """Move a run to ``new`` only if it is in one of ``expected``; True if it moved."""
+        expected = [RunStatus(s).value for s in expected]
+        sets, values = self._assignments(fields)
+        sets.insert(0, "status = ?")
+        values.insert(0, RunStatus(new).value)
+        marks = ",".join("?" * len(expected))
+        with self.db.write() as conn:
+            cur = conn.execute(
+                f"UPDATE runs SET {', '.join(sets)} WHERE id = ? AND status IN ({marks})",
+                (*values, run_id, *expected),
+            )
+            return cur.rowcount == 1
+
+    def update(self, run_id: str, **fields: Any) -> None:
+        """Set bookkeeping fields (pid, heartbeat, stop request...) without touching the status."""
+        sets, values = self._assignments(fields)
+        if sets:
+            with self.db.write() as conn:
+                conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*values, run_id))
+
+    @staticmethod
+    def _assignments(fields: dict[str, Any]) -> tuple[list[str], list[Any]]:
+        unknown = set(fields) - _FIELDS
+        if unknown:
+            raise ValueError(f"unknown run fields: {', '.join(sorted(unknown))}")
+        sets = [f"{name} = ?" for name in fields]
+        values = [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
+        return sets, values
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """Return a run with its latest progress and metrics; ``RunNotFound`` if there is none."""
+        conn = self.db.connect()
+        row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(f"no run or job with id {run_id!r}; list them with 'synapse job list'")
+        return self._record(conn, row)
+
+    def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
+        """The newest runs first."""
+        conn = self.db.connect()
+        query, args = "SELECT * FROM runs", []
+        if status is not None:
+            query += " WHERE status = ?"
+            args.append(RunStatus(status).value)
+        query += " ORDER BY created_at DESC LIMIT ?"
+        rows = conn.execute(query, (*args, limit)).fetchall()
+        return [self._record(conn, row) for row in rows]
+
+    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> RunRecord:
+        data = dict(row)
+        run_id = data["id"]
+        data["params"] = json.loads(data["params"])
+        data["extra"] = json.loads(data["extra"] or "{}")
+        data["result"] = json.loads(data["result"]) if data["result"] is not None else None
+        data["stop_requested"] = bool(data["stop_requested"])
+        data["is_job"] = bool(data["is_job"])
+        data.pop("pid_started", None)
+        data["progress"] = {
+            cat: {"current": cur, "total": tot, "percent": round(100.0 * cur / tot, 2)}
+            for cat, cur, tot in conn.execute(
+                "SELECT category, current, total FROM run_progress WHERE run_id = ?", (run_id,)
+            )
+        }
+        metrics: dict[str, dict[str, Any]] = {}
+        for cat, payload in conn.execute(
+            "SELECT category, data FROM run_metrics WHERE run_id = ? ORDER BY seq", (run_id,)
+        ):
+            metrics.setdefault(cat, {}).update(json.loads(payload))
+        data["metrics"] = metrics
+        return RunRecord.model_validate(data)
+
+    def pid_started(self, run_id: str) -> str | None:
+        """The start-time fingerprint recorded with the worker pid (guards against pid reuse)."""
+        row = self.db.connect().execute(
+            "SELECT pid_started FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def write_events(self, run_id: str, batch: EventBatch) -> None:
+        """Store a batch of logs, progress and metrics in one transaction."""
+        with self.db.write() as conn:
+            if batch.logs:
+                conn.executemany(
+                    "INSERT INTO run_logs (run_id, ts, level, message, event, data)"
+                    " VALUES (?,?,?,?,?,?)",
+                    [
+                        (run_id, ts, level, msg, event, None if data is None else _dumps(data))
+                        for ts, level, msg, event, data in batch.logs
+                    ],
+                )
+            if batch.progress:
+                conn.executemany(
+                    "INSERT INTO run_progress (run_id, category, current, total, updated_at)"
+                    " VALUES (?,?,?,?,?) ON CONFLICT (run_id, category) DO UPDATE SET"
+                    " current = excluded.current, total = excluded.total,"
+                    " updated_at = excluded.updated_at",
+                    [(run_id, cat, c, t, ts) for cat, (c, t, ts) in batch.progress.items()],
+                )
+            if batch.metrics:
+                conn.executemany(
+                    "INSERT INTO run_metrics (run_id, category, ts, data) VALUES (?,?,?,?)",
+                    [(run_id, cat, ts, _dumps(values)) for ts, cat, values in batch.metrics],
+                )
+            if batch.heartbeat:
+                conn.execute(
+                    "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (batch.heartbeat, run_id)
+                )
+
+    def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
+        """Log entries of a run with a sequence number above ``after``, oldest first."""
+        rows = self.db.connect().execute(
+            "SELECT seq, ts, level, message, event, data FROM run_logs"
+            " WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, after, -1 if limit is None else limit),
+        )
+        return [
+            LogEntry(
+                seq=seq, ts=ts, level=level, message=message, event=event,
+                data=None if data is None else json.loads(data),
+            )
+            for seq, ts, level, message, event, data in rows
+        ]  # fmt: skip
+
+    def count_logs(self, run_id: str) -> int:
+        """How many log entries a run has."""
+        conn = self.db.connect()
+        return conn.execute("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+
+    def metric_history(self, run_id: str, category: str | None = None) -> list[dict[str, Any]]:
+        """Every ``set_metrics`` call of a run, oldest first, for charts."""
+        query = "SELECT category, ts, data FROM run_metrics WHERE run_id = ?"
+        args: list[Any] = [run_id]
+        if category is not None:
+            query += " AND category = ?"
+            args.append(category)
+        rows = self.db.connect().execute(query + " ORDER BY seq", args)
+        return [{"category": c, "ts": ts, "values": json.loads(d)} for c, ts, d in rows]

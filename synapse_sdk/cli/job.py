@@ -1,0 +1,125 @@
+"""``synapse job``: list, inspect, follow and stop runs and background jobs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import typer
+
+app = typer.Typer(help="List, inspect, follow and stop runs and background jobs.", no_args_is_help=True)
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from synapse_sdk.backend import get_backend
+
+    return get_backend()
+
+
+@app.command("list")
+def list_(
+    limit: int = typer.Option(20, "--limit", "-n", help="How many runs, newest first."),
+    status: str = typer.Option(None, "--status", help="Only runs in this status."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the newest runs and jobs."""
+    from synapse_sdk.backend.schemas import RunStatus, iso
+    from synapse_sdk.errors import UsageError, did_you_mean
+    from synapse_sdk.execution.jobs import refresh
+
+    wanted = None
+    if status:
+        try:
+            wanted = RunStatus(status.upper())
+        except ValueError:
+            names = [s.value for s in RunStatus]
+            raise UsageError(
+                f"--status {status!r}: expected one of {', '.join(names)}"
+                f"{did_you_mean(status.upper(), names)}"
+            ) from None
+    store = _store()
+    records = [refresh(store, r) for r in store.list_runs(limit=limit, status=wanted)]
+    if as_json:
+        print(json.dumps([r.to_json() for r in records], indent=2))
+        return
+    if not records:
+        print("no runs yet; start one with 'synapse plugin run ACTION'")
+        return
+    print(f"{'ID':<18} {'STATUS':<10} {'PLUGIN':<24} {'ACTION':<14} {'PROGRESS':<9} CREATED")
+    for r in records:
+        pct = [p["percent"] for p in r.progress.values()]
+        shown = f"{min(pct):.0f}%" if pct else "-"
+        created = (iso(r.created_at) or "")[:19].replace("T", " ")
+        print(f"{r.id:<18} {r.status.value:<10} {r.plugin or '-':<24} {r.action:<14} {shown:<9} {created}")
+
+
+@app.command()
+def get(
+    job_id: str = typer.Argument(..., help="The run or job id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+) -> None:
+    """Show one run: status, progress, metrics, result or error."""
+    from synapse_sdk.execution.jobs import refresh
+
+    store = _store()
+    record = refresh(store, store.get_run(job_id)).to_json()
+    if as_json:
+        print(json.dumps(record, indent=2))
+        return
+    for key in ("id", "status", "plugin", "action", "method", "created_at", "started_at", "finished_at"):
+        print(f"{key:<12} {record[key]}")
+    print(f"{'params':<12} {json.dumps(record['params'])}")
+    for cat, p in record["progress"].items():
+        print(f"{'progress':<12} {cat}: {p['current']:g}/{p['total']:g} ({p['percent']:.1f}%)")
+    for cat, values in record["metrics"].items():
+        print(f"{'metrics':<12} {cat}: {json.dumps(values)}")
+    if record["lost_events"]:
+        print(f"{'lost':<12} {record['lost_events']} event(s) could not be stored")
+    if record["error"]:
+        print(f"{'error':<12} {record['error']}")
+    if record["result"] is not None:
+        print(f"{'result':<12} {json.dumps(record['result'])}")
+
+
+@app.command()
+def logs(
+    job_id: str = typer.Argument(..., help="The run or job id."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Print a run's log entries; with --follow, keep going until it ends."""
+    from synapse_sdk.backend.schemas import iso
+    from synapse_sdk.cli._render import format_log
+    from synapse_sdk.execution.jobs import refresh
+
+    store = _store()
+    record = store.get_run(job_id)
+    after = 0
+    while True:
+        entries = store.get_logs(job_id, after=after)
+        for e in entries:
+            if as_json:
+                print(json.dumps(e.to_json(), default=str))
+            else:
+                print(f"{iso(e.ts)} {format_log(e.level, e.message, e.event, e.data)}")
+            after = e.seq
+        if not follow:
+            return
+        if record.status.is_terminal and not entries:
+            print(f"-- run {job_id} ended {record.status.value}"
+                  + (f": {record.error}" if record.error else ""))  # fmt: skip
+            return
+        time.sleep(0.25)
+        record = refresh(store, store.get_run(job_id))
+
+
+@app.command()
+def stop(
+    job_id: str = typer.Argument(..., help="The job id."),
+    grace: float = typer.Option(10.0, "--grace", help="Seconds to wait before killing it."),
+) -> None:
+    """Stop a job: ask it to stop (SIGTERM), then kill it after --grace seconds."""
+    from synapse_sdk.execution.jobs import stop_job
+
+    record = stop_job(_store(), job_id, grace=grace)
+    print(f"job {job_id}: {record.status.value}" + (f" ({record.error})" if record.error else ""))

@@ -1,0 +1,105 @@
+"""``synapse plugin``: run and check plugins."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Create, check, run and publish plugins.", no_args_is_help=True)
+
+
+def _parse_envs(values: list[str] | None) -> dict[str, str]:
+    from synapse_sdk.errors import UsageError
+
+    envs = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env {item!r}: expected KEY=VALUE, like --env MODEL_DIR=/models")
+        envs[key] = value
+    return envs
+
+
+@app.command()
+def run(
+    action: str = typer.Argument(..., help="The action to run, as named in config.yaml."),
+    params: str = typer.Argument(None, help="The action's params as a JSON object."),
+    plugin: str = typer.Option(None, "--plugin", help="Run plugin CODE or CODE@VERSION."),
+    debug: bool = typer.Option(False, "--debug", help="Run the local code in this process."),
+    job_id: str = typer.Option(None, "--job-id", help="Submit as a background job with this id."),
+    path: Path = typer.Option(None, "--path", help="The plugin folder (default: current)."),
+    env: list[str] = typer.Option(None, "--env", help="KEY=VALUE passed to the action."),
+) -> None:
+    """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON."""
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.execution.runner import parse_params, prepare
+    from synapse_sdk.settings import Settings
+
+    settings = Settings.from_env()
+    if job_id:
+        from synapse_sdk.execution.jobs import check_job_id
+
+        check_job_id(job_id)
+    prepared = prepare(
+        action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=_parse_envs(env),
+        home=str(settings.home),
+    )  # fmt: skip
+    store = get_backend(settings)
+    if job_id:
+        from synapse_sdk.execution.jobs import submit_job
+
+        from synapse_sdk.plugins.categories.base import run_record
+
+        inv = prepared.invocation
+        record = run_record(
+            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
+            category=prepared.action_class.category, is_job=True,
+        )  # fmt: skip
+        submit_job(inv, record, store, settings)
+        print(json.dumps({"job_id": job_id, "status": "PENDING"}))
+        print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
+              file=sys.stderr)  # fmt: skip
+        return
+    _run_foreground(prepared)
+
+
+def _run_foreground(prepared) -> None:  # type: ignore[no-untyped-def]
+    from synapse_sdk.cli._render import make_renderer
+    from synapse_sdk.errors import ExecutionError
+    from synapse_sdk.execution.local import run_in_process
+
+    renderer = make_renderer(prepared.action_class.progress_categories)
+    run_id = prepared.invocation.run_id
+    try:
+        result = run_in_process(prepared.invocation, observers=[renderer])
+    except Exception as exc:
+        from synapse_sdk.errors import SynapseError
+
+        if isinstance(exc, SynapseError) and exc.exit_code == 2:
+            raise
+        raise ExecutionError(
+            f"action {prepared.invocation.action!r} failed: {type(exc).__name__}: {exc} "
+            f"(run {run_id}; see 'synapse job logs {run_id}')",
+            run_id=run_id,
+        ) from exc
+    finally:
+        renderer.close()
+    print(json.dumps(result, indent=2, default=str))
+    print(f"run {run_id} succeeded; see 'synapse job get {run_id}'", file=sys.stderr)
+
+
+@app.command()
+def check(
+    path: Path = typer.Option(None, "--path", help="The plugin folder (default: current)."),
+) -> None:
+    """Validate config.yaml and import every entrypoint, reporting all problems at once."""
+    from synapse_sdk.plugins.loader import load_plugin
+
+    loaded = load_plugin(path)
+    for name, cls in loaded.actions.items():
+        method = loaded.config.actions[name].method
+        print(f"ok  {name:<16} {method:<8} {cls.__module__}.{cls.__qualname__}")
+    print(f"{loaded.config.uri}: {len(loaded.actions)} action(s) ok", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Where actions run: in this process, or as a detached background job."""

@@ -1,0 +1,36 @@
+"""``Invocation``: everything a worker needs to run one action, as a JSON-able record."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One request to run ``action`` of the plugin in ``plugin_path`` as run ``run_id``."""
+
+    run_id: str
+    plugin_path: str
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+    envs: dict[str, str] = field(default_factory=dict)
+    home: str | None = None
+    python: str = sys.executable
+
+    def to_json(self) -> str:
+        """Serialise for a worker's stdin (never written to disk: params may hold secrets)."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Invocation:
+        """Parse what ``to_json`` wrote."""
+        return cls(**json.loads(text))
+
+    @property
+    def path(self) -> Path:
+        """The plugin folder as a Path."""
+        return Path(self.plugin_path)

@@ -1,0 +1,81 @@
+"""Turn a ``synapse plugin run`` request into a validated invocation, then run or submit it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synapse_sdk.errors import ParamsError
+from synapse_sdk.execution.invocation import Invocation
+from synapse_sdk.plugins.config import PluginConfig
+from synapse_sdk.plugins.loader import find_plugin_dir, load_action_class
+
+if TYPE_CHECKING:
+    from synapse_sdk.plugins.categories.base import Action
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request checked at the door: plugin found, action known, params valid."""
+
+    invocation: Invocation
+    config: PluginConfig
+    action_class: type[Action]
+
+
+def parse_params(text: str | None) -> dict[str, Any]:
+    """Parse the PARAMS_JSON argument; it must be a JSON object."""
+    if text is None or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParamsError(
+            f"PARAMS_JSON: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+            """quote it for the shell, like '{"epochs": 3}'"""
+        ) from None
+    if not isinstance(value, dict):
+        raise ParamsError(
+            f"PARAMS_JSON: expected a JSON object like '{{\"epochs\": 3}}', got {type(value).__name__}"
+        )
+    return value
+
+
+def resolve_plugin_dir(path: str | Path | None, plugin: str | None) -> Path:
+    """The plugin folder for ``--path`` / the current folder, or ``--plugin code[@version]``."""
+    if plugin:
+        from synapse_sdk.plugins.registry import find_plugin
+
+        code, _, version = plugin.partition("@")
+        return find_plugin(code, version or None)
+    return find_plugin_dir(path)
+
+
+def prepare(
+    action: str,
+    params: dict[str, Any],
+    *,
+    path: str | Path | None = None,
+    plugin: str | None = None,
+    run_id: str | None = None,
+    envs: dict[str, str] | None = None,
+    home: str | None = None,
+) -> Prepared:
+    """Find the plugin, check the action and validate params, before anything is recorded."""
+    folder = resolve_plugin_dir(path, plugin)
+    config = PluginConfig.load(folder)
+    config.get_action(action)
+    cls = load_action_class(folder, config, action)
+    cls.validate_params(params)
+    invocation = Invocation(
+        run_id=run_id or uuid.uuid4().hex[:16],
+        plugin_path=str(folder),
+        action=action,
+        params=params,
+        envs=dict(envs or {}),
+        home=home,
+    )
+    return Prepared(invocation=invocation, config=config, action_class=cls)

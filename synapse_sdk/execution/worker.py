@@ -1,0 +1,55 @@
+"""``python -m synapse_sdk.execution.worker``: run one action from an invocation on stdin.
+
+SIGTERM raises ``ActionStopped`` inside the action, which ends the run STOPPED with its logs.
+Exit codes: 0 succeeded, 1 failed, 2 bad input, 143 stopped.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from types import FrameType
+
+from synapse_sdk.errors import ActionStopped, SynapseError
+from synapse_sdk.execution.invocation import Invocation
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise ActionStopped()
+
+
+def main() -> int:
+    """Run the invocation read from stdin."""
+    invocation = Invocation.from_json(sys.stdin.read())
+    signal.signal(signal.SIGTERM, _stop)
+    from synapse_sdk.execution.local import run_in_process
+
+    try:
+        run_in_process(invocation)
+    except ActionStopped:
+        return 143
+    except SynapseError as exc:
+        _fail_unstarted(invocation, str(exc))
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _fail_unstarted(invocation: Invocation, error: str) -> None:
+    """A job that could not even start (bad config, bad params) still ends with its reason."""
+    import time
+
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+
+    get_backend().transition(
+        invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

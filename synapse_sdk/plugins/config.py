@@ -1,0 +1,193 @@
+"""``config.yaml`` as a pydantic model; every error names the file, the key path and the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synapse_sdk.errors import ConfigError, did_you_mean
+from synapse_sdk.plugins.categories import METHODS, Category
+
+CONFIG_FILE = "config.yaml"
+SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+)
+ENTRYPOINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+DEFAULT_PACKAGE_MANAGER_OPTIONS = {"uv": ["--no-cache"], "pip": ["--upgrade"]}
+
+
+class ActionConfig(BaseModel):
+    """One entry of ``actions:``: where the action's class is and how it runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entrypoint: str
+    method: Literal["job", "task", "restapi"] = "job"
+    description: str = ""
+
+    @field_validator("entrypoint")
+    @classmethod
+    def _dotted_path(cls, value: str) -> str:
+        if not ENTRYPOINT.match(value):
+            raise ValueError(
+                f"expected a dotted path to a class like 'plugin.train.TrainAction', got {value!r}"
+            )
+        return value
+
+    @property
+    def module(self) -> str:
+        """The module part of the entrypoint."""
+        return self.entrypoint.rpartition(".")[0]
+
+    @property
+    def class_name(self) -> str:
+        """The class part of the entrypoint."""
+        return self.entrypoint.rpartition(".")[2]
+
+
+class PluginConfig(BaseModel):
+    """A plugin's metadata and actions, exactly the keys of the spec's ``config.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    name: str
+    version: str
+    category: Category
+    description: str = ""
+    package_manager: Literal["pip", "uv"] = "pip"
+    package_manager_options: list[str] = Field(default_factory=list)
+    actions: dict[str, ActionConfig]
+
+    @field_validator("code")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                f"expected a slug of lowercase letters, digits, '-' or '_' like 'my-plugin', "
+                f"got {value!r}"
+            )
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not SEMVER.match(str(value)):
+            raise ValueError(f"expected a semantic version like '1.0.0', got {value!r}")
+        return str(value)
+
+    @field_validator("actions")
+    @classmethod
+    def _some_actions(cls, value: dict[str, ActionConfig]) -> dict[str, ActionConfig]:
+        if not value:
+            raise ValueError("expected at least one action, like 'train: {entrypoint: ...}'")
+        for name in value:
+            if not re.match(r"^[A-Za-z_][\w-]*$", name):
+                raise ValueError(f"action name {name!r} must be letters, digits, '_' or '-'")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_options(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("package_manager_options") is None:
+            manager = data.get("package_manager", "pip")
+            data = {
+                **data,
+                "package_manager_options": list(DEFAULT_PACKAGE_MANAGER_OPTIONS.get(manager, [])),
+            }
+        return data
+
+    @property
+    def uri(self) -> str:
+        """``code@version``, the way releases are named."""
+        return f"{self.code}@{self.version}"
+
+    def get_action(self, name: str) -> ActionConfig:
+        """Return the named action or raise ``ActionNotFound`` listing the plugin's actions."""
+        from synapse_sdk.errors import ActionNotFound
+
+        try:
+            return self.actions[name]
+        except KeyError:
+            raise ActionNotFound(
+                f"plugin {self.code!r} has no action {name!r}{did_you_mean(name, self.actions)}; "
+                f"its actions are: {', '.join(self.actions)}"
+            ) from None
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = CONFIG_FILE) -> PluginConfig:
+        """Validate a mapping; on failure raise ``ConfigError`` with one line per problem."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping of keys like 'code: my-plugin'")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = [f"{source}: {line}" for line in describe_errors(exc, data)]
+            raise ConfigError("\n".join(problems), problems) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> PluginConfig:
+        """Read ``config.yaml`` from a plugin folder (or the file itself) and validate it."""
+        path = Path(path)
+        file = path / CONFIG_FILE if path.is_dir() else path
+        if not file.is_file():
+            raise ConfigError(
+                f"{file}: not found; run this in a plugin folder or pass --path DIR "
+                "(create one with 'synapse plugin create')"
+            )
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{file}:{where}: invalid YAML: {problem}; fix the syntax") from None
+        return cls.from_dict(data, source=str(file))
+
+
+def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") -> list[str]:
+    """Turn pydantic errors into ``key.path: what was wrong`` lines a user can act on."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        key = f"{prefix}{loc}" if loc else prefix.rstrip(".") or "(root)"
+        kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(err["loc"])
+            hint = did_you_mean(str(err["loc"][-1]), allowed)
+            msg = f"unknown key{hint}; allowed keys: {', '.join(allowed)}" if allowed else "unknown key"
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif kind in ("literal_error", "enum"):
+            choices = _choices(err["loc"], ctx)
+            shown = ", ".join(choices)
+            msg = f"expected one of {shown}, got {value!r}{did_you_mean(str(value), choices)}"
+        elif kind == "value_error":
+            msg = str(ctx.get("error", err["msg"]))
+        else:
+            msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {value!r}"
+        lines.append(f"{key}: {msg}")
+    return lines
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = PluginConfig
+    if len(loc) >= 3 and loc[0] == "actions":
+        model = ActionConfig
+    return list(model.model_fields)
+
+
+def _choices(loc: tuple[Any, ...], ctx: dict[str, Any]) -> list[str]:
+    if loc and loc[-1] == "category":
+        return [c.value for c in Category]
+    if loc and loc[-1] == "method":
+        return list(METHODS)
+    if loc and loc[-1] == "package_manager":
+        return ["pip", "uv"]
+    return [s.strip(" '") for s in re.split(r",| or ", str(ctx.get("expected", ""))) if s.strip()]

@@ -1,0 +1,213 @@
+"""``Run``: the only way an action reports. Buffered, coalesced, never blocks the action."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from synapse_sdk._redact import mask_text
+from synapse_sdk.backend.schemas import DEFAULT_PROGRESS_CATEGORY, EventBatch
+from synapse_sdk.plugins.run.sinks import RunSink
+
+logger = logging.getLogger(__name__)
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
+#: Above this many buffered entries (a sink far behind) new entries are dropped and counted.
+MAX_BUFFERED = 1_000_000
+
+
+class Run:
+    """Records an action's logs, progress and metrics.
+
+    Calls only append to an in-memory buffer; a background thread flushes it to the sinks
+    every ``flush_interval`` seconds, when it grows past ``batch_size``, and on ``close()``.
+    Progress is coalesced to the latest value per category. A sink that fails never raises
+    into the action: what it could not store is counted in ``lost``.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        sinks: Iterable[RunSink] = (),
+        *,
+        flush_interval: float = 0.2,
+        batch_size: int = 5000,
+        heartbeat_interval: float = 2.0,
+        secrets: Iterable[str] = (),
+        progress_categories: Mapping[str, str] | None = None,
+    ) -> None:
+        self.id = run_id
+        self.sinks = list(sinks)
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.heartbeat_interval = heartbeat_interval
+        self.secrets = [s for s in secrets if s]
+        self.progress_categories = dict(progress_categories or {})
+        self.lost = 0
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._logs: list[tuple[float, str, str | None, str | None, Any]] = []
+        self._progress: dict[str, tuple[float, float, float]] = {}
+        self._metrics: list[tuple[float, str, dict[str, Any]]] = []
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._last_heartbeat = 0.0
+
+    # -- the action-facing API ------------------------------------------------------------------
+
+    def log_message(self, message: str, level: str = "INFO") -> None:
+        """Record a log line at ``level`` (DEBUG, INFO, WARNING, ERROR or CRITICAL)."""
+        level = _normalise_level(level)
+        self._append_log((time.time(), level, str(message), None, None))
+
+    def log(self, event: str, data: Any = None) -> None:
+        """Record a structured event, e.g. ``run.log("model_checkpoint", {"epoch": 10})``."""
+        if not isinstance(event, str) or not event:
+            raise ValueError(f"run.log() needs an event name string, got {event!r}")
+        self._append_log((time.time(), "INFO", None, event, data))
+
+    def set_progress(self, current: float, total: float, category: str | None = None) -> None:
+        """Record that ``current`` of ``total`` units are done, optionally per category."""
+        if not (isinstance(current, int | float) and isinstance(total, int | float)):
+            raise TypeError(f"set_progress() needs numbers, got current={current!r}, total={total!r}")
+        if total <= 0 or current < 0 or current > total:
+            raise ValueError(
+                f"set_progress() needs 0 <= current <= total and total > 0, "
+                f"got current={current}, total={total}"
+            )
+        key = category or DEFAULT_PROGRESS_CATEGORY
+        with self._lock:
+            self._progress[key] = (current, total, time.time())
+        if self._thread is None:
+            self._start()
+
+    def set_metrics(self, values: Mapping[str, Any], category: str = "default") -> None:
+        """Record metric values (name -> number) under ``category``; every call is kept."""
+        if not isinstance(values, Mapping) or not values:
+            raise ValueError(f"set_metrics() needs a non-empty mapping of name -> value, got {values!r}")
+        if not isinstance(category, str) or not category:
+            raise ValueError(f"set_metrics() needs a category name, got {category!r}")
+        entry = (time.time(), category, dict(values))
+        with self._lock:
+            if len(self._metrics) >= MAX_BUFFERED:
+                self.lost += 1
+                return
+            self._metrics.append(entry)
+            full = len(self._metrics) >= self.batch_size
+        if self._thread is None:
+            self._start()
+        elif full:
+            self._wake.set()
+
+    def export_log_json_file(self, id: Any, file_info: Mapping[str, Any], status: Any) -> None:  # noqa: A002 - the spec's name
+        """Record the outcome of one exported file (``ExportStatus``) for the export report."""
+        status_value = getattr(status, "value", status)
+        self._append_log(
+            (
+                time.time(),
+                "INFO" if str(status_value) == "success" else "WARNING",
+                None,
+                "export_file",
+                {"id": id, "file_info": dict(file_info), "status": status_value},
+            )
+        )
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _append_log(self, entry: tuple[float, str, str | None, str | None, Any]) -> None:
+        with self._lock:
+            if len(self._logs) >= MAX_BUFFERED:
+                self.lost += 1
+                return
+            self._logs.append(entry)
+            full = len(self._logs) >= self.batch_size
+        if self._thread is None:
+            self._start()
+        elif full:
+            self._wake.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._closed:
+                return
+            self._thread = threading.Thread(target=self._loop, name=f"run-{self.id}", daemon=True)
+            self._thread.start()
+
+    def start_heartbeat(self) -> None:
+        """Start the flusher now, so an action that reports nothing still heartbeats."""
+        self._start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if not self._closed:
+                self.flush()
+
+    def flush(self) -> None:
+        """Send everything buffered to the sinks now."""
+        with self._flush_lock:
+            with self._lock:
+                logs, self._logs = self._logs, []
+                progress, self._progress = self._progress, {}
+                metrics, self._metrics = self._metrics, []
+            now = time.time()
+            heartbeat = None
+            if now - self._last_heartbeat >= self.heartbeat_interval:
+                heartbeat = self._last_heartbeat = now
+            if not (logs or progress or metrics or heartbeat):
+                return
+            if self.secrets:
+                logs = [self._mask(entry) for entry in logs]
+            batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=heartbeat)
+            for index, sink in enumerate(self.sinks):
+                try:
+                    sink.write(self.id, batch)
+                except Exception:
+                    if index == 0:
+                        self.lost += len(batch)
+                    logger.warning("run %s: sink %r failed", self.id, sink, exc_info=True)
+
+    def _mask(
+        self, entry: tuple[float, str, str | None, str | None, Any]
+    ) -> tuple[float, str, str | None, str | None, Any]:
+        ts, level, message, event, data = entry
+        if message is not None:
+            message = mask_text(message, self.secrets)
+        if data is not None:
+            text = json.dumps(data, default=str)
+            masked = mask_text(text, self.secrets)
+            if masked != text:
+                data = json.loads(masked)
+        return ts, level, message, event, data
+
+    def close(self) -> None:
+        """Stop the flusher and flush what is left; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        self._last_heartbeat = 0.0
+        self.flush()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _normalise_level(level: str) -> str:
+    upper = str(level).upper()
+    upper = _LEVEL_ALIASES.get(upper, upper)
+    if upper not in LEVELS:
+        raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LEVELS)}")
+    return upper

@@ -1,0 +1,68 @@
+"""Shared fixtures: a private SYNAPSE_HOME per test and tiny plugins written inline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PLUGIN = ROOT / "examples" / "synapse-demo-plugin"
+SYNAPSE = str(Path(sys.executable).with_name("synapse"))
+
+
+@pytest.fixture
+def synapse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SYNAPSE_HOME (embedded SQLite store) for this test only."""
+    home = tmp_path / "synapse-home"
+    monkeypatch.setenv("SYNAPSE_HOME", str(home))
+    for var in ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS", "SYNAPSE_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def store(synapse_home: Path):  # type: ignore[no-untyped-def]
+    """The embedded run store under the test's SYNAPSE_HOME."""
+    from synapse_sdk.backend import get_backend
+
+    return get_backend()
+
+
+@pytest.fixture
+def make_plugin(tmp_path: Path) -> Callable[..., Path]:
+    """Write a plugin folder: ``make_plugin(config_yaml, {"train.py": source})``."""
+
+    def make(config: str, modules: dict[str, str] | None = None, name: str = "plugin-dir") -> Path:
+        folder = tmp_path / name
+        (folder / "plugin").mkdir(parents=True, exist_ok=True)
+        (folder / "plugin" / "__init__.py").write_text("")
+        (folder / "config.yaml").write_text(textwrap.dedent(config))
+        for file, source in (modules or {}).items():
+            (folder / "plugin" / file).write_text(textwrap.dedent(source))
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def demo_plugin(tmp_path: Path) -> Path:
+    """A copy of the spec's TrainAction example plugin."""
+    folder = tmp_path / "synapse-demo-plugin"
+    shutil.copytree(DEMO_PLUGIN, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run the real ``synapse`` console script in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [SYNAPSE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
