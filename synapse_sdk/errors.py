@@ -1,19 +1,19 @@
 """The one exception tree of the SDK; every message says what is wrong and how to fix it.
 
-    SynapseError                 exit 1 unless a subclass says otherwise
-    ├── ConfigError              exit 2: config.yaml is missing or invalid
-    ├── ParamsError              exit 2: action params are unparseable or fail validation
-    ├── PluginNotFound           exit 2: no plugin where one was asked for
-    ├── ActionNotFound           exit 2: the plugin or category has no such action
-    ├── UsageError               exit 2: a command was called with bad arguments
-    ├── ReleaseError             exit 2: a release cannot be built, found or used
-    │   └── ChecksumMismatch     exit 2: an archive does not match its recorded sha256
-    ├── ExecutionError           exit 1: an action could not be run or failed
-    ├── RunNotFound              exit 2: no run or job with that id
-    ├── RunConflict              exit 2: a run id is taken, or a run is not in the expected state
-    ├── BackendError             exit 1: the run store or HTTP backend failed
-    └── StorageError             exit 1: a storage provider failed
-        └── PathOutsideRoot      exit 2: a path escapes its storage root
+SynapseError                 exit 1 unless a subclass says otherwise
+├── ConfigError              exit 2: config.yaml is missing or invalid
+├── ParamsError              exit 2: action params are unparseable or fail validation
+├── PluginNotFound           exit 2: no plugin where one was asked for
+├── ActionNotFound           exit 2: the plugin or category has no such action
+├── UsageError               exit 2: a command was called with bad arguments
+├── ReleaseError             exit 2: a release cannot be built, found or used
+│   └── ChecksumMismatch     exit 2: an archive does not match its recorded sha256
+├── ExecutionError           exit 1: an action could not be run or failed
+├── RunNotFound              exit 2: no run or job with that id
+├── RunConflict              exit 2: a run id is taken, or a run is not in the expected state
+├── BackendError             exit 1: the run store or HTTP backend failed
+└── StorageError             exit 1: a storage provider failed
+    └── PathOutsideRoot      exit 2: a path escapes its storage root
 """
 
 from __future__ import annotations

@@ -44,7 +44,13 @@ class RichRenderer:
 
     def __init__(self, descriptions: dict[str, str] | None = None) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.descriptions = descriptions or {}
         self.console = Console(stderr=True)

@@ -66,7 +66,16 @@ def get(
     if as_json:
         print(json.dumps(record, indent=2))
         return
-    for key in ("id", "status", "plugin", "action", "method", "created_at", "started_at", "finished_at"):
+    for key in (
+        "id",
+        "status",
+        "plugin",
+        "action",
+        "method",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ):
         print(f"{key:<12} {record[key]}")
     print(f"{'params':<12} {json.dumps(record['params'])}")
     for cat, p in record["progress"].items():

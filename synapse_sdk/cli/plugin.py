@@ -34,7 +34,7 @@ def run(
     env: list[str] = typer.Option(None, "--env", help="KEY=VALUE passed to the action."),
 ) -> None:
     """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON."""
-    from synapse_sdk.backend import get_backend
+    from synapse_sdk.execution import get_executor
     from synapse_sdk.execution.runner import parse_params, prepare
     from synapse_sdk.settings import Settings
 
@@ -47,34 +47,31 @@ def run(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=_parse_envs(env),
         home=str(settings.home),
     )  # fmt: skip
-    store = get_backend(settings)
+    inv = prepared.invocation
+    executor = get_executor(prepared.config.actions[action].method, settings, debug=debug)
     if job_id:
-        from synapse_sdk.execution.jobs import submit_job
-
         from synapse_sdk.plugins.categories.base import run_record
 
-        inv = prepared.invocation
         record = run_record(
             inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
             category=prepared.action_class.category, is_job=True,
         )  # fmt: skip
-        submit_job(inv, record, store, settings)
+        executor.submit(prepared, record)
         print(json.dumps({"job_id": job_id, "status": "PENDING"}))
         print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
               file=sys.stderr)  # fmt: skip
         return
-    _run_foreground(prepared)
+    _run_foreground(prepared, executor)
 
 
-def _run_foreground(prepared) -> None:  # type: ignore[no-untyped-def]
+def _run_foreground(prepared, executor) -> None:  # type: ignore[no-untyped-def]
     from synapse_sdk.cli._render import make_renderer
     from synapse_sdk.errors import ExecutionError
-    from synapse_sdk.execution.local import run_in_process
 
     renderer = make_renderer(prepared.action_class.progress_categories)
     run_id = prepared.invocation.run_id
     try:
-        result = run_in_process(prepared.invocation, observers=[renderer])
+        result = executor.run(prepared, [renderer])
     except Exception as exc:
         from synapse_sdk.errors import SynapseError
 

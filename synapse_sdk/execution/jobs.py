@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -69,9 +70,7 @@ def refresh(store: RunStore, record: RunRecord) -> RunRecord:
     if record.host == socket.gethostname():
         fingerprint = store.pid_started(record.id)
         pids = [p for p in (record.pid, record.supervisor_pid) if p]
-        if pids and not any(
-            is_alive(p, fingerprint if p == record.pid else None) for p in pids
-        ):
+        if pids and not any(is_alive(p, fingerprint if p == record.pid else None) for p in pids):
             reason = f"worker died: process {record.pid or record.supervisor_pid} is gone"
     elif record.heartbeat_at and time.time() - record.heartbeat_at > REMOTE_HEARTBEAT_TIMEOUT:
         reason = f"worker lost: no heartbeat for {time.time() - record.heartbeat_at:.0f}s"
@@ -110,7 +109,5 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass

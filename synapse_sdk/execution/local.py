@@ -1,13 +1,18 @@
-"""Run an action in this process (the ``task`` method and ``--debug``)."""
+"""Run an action in this process (the ``task`` method and ``--debug``), or as a local background job."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.plugins.loader import load_action_class
 from synapse_sdk.plugins.run.sinks import RunSink
+
+if TYPE_CHECKING:
+    from synapse_sdk.backend.schemas import NewRun, RunRecord
+    from synapse_sdk.execution.runner import Prepared
+    from synapse_sdk.settings import Settings
 
 
 def run_in_process(invocation: Invocation, observers: list[RunSink] | None = None) -> Any:
@@ -23,3 +28,20 @@ def run_in_process(invocation: Invocation, observers: list[RunSink] | None = Non
         observers=observers,
     )
     return action.run_action()
+
+
+class LocalExecutor:
+    """In this process in the foreground; a detached worker process in the background."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
+        return run_in_process(prepared.invocation, observers)
+
+    def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
+        from synapse_sdk.backend import get_backend
+        from synapse_sdk.execution.jobs import submit_job
+
+        store = get_backend(self.settings)
+        return submit_job(prepared.invocation, record, store, self.settings)

@@ -70,8 +70,7 @@ class PluginConfig(BaseModel):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError(
-                f"expected a slug of lowercase letters, digits, '-' or '_' like 'my-plugin', "
-                f"got {value!r}"
+                f"expected a slug of lowercase letters, digits, '-' or '_' like 'my-plugin', got {value!r}"
             )
         return value
 

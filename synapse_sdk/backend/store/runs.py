@@ -133,9 +133,7 @@ class RunStore:
 
     def pid_started(self, run_id: str) -> str | None:
         """The start-time fingerprint recorded with the worker pid (guards against pid reuse)."""
-        row = self.db.connect().execute(
-            "SELECT pid_started FROM runs WHERE id = ?", (run_id,)
-        ).fetchone()
+        row = self.db.connect().execute("SELECT pid_started FROM runs WHERE id = ?", (run_id,)).fetchone()
         return row[0] if row else None
 
     # -- events ---------------------------------------------------------------------------------
@@ -145,8 +143,7 @@ class RunStore:
         with self.db.write() as conn:
             if batch.logs:
                 conn.executemany(
-                    "INSERT INTO run_logs (run_id, ts, level, message, event, data)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO run_logs (run_id, ts, level, message, event, data) VALUES (?,?,?,?,?,?)",
                     [
                         (run_id, ts, level, msg, event, None if data is None else _dumps(data))
                         for ts, level, msg, event, data in batch.logs
@@ -166,9 +163,7 @@ class RunStore:
                     [(run_id, cat, ts, _dumps(values)) for ts, cat, values in batch.metrics],
                 )
             if batch.heartbeat:
-                conn.execute(
-                    "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (batch.heartbeat, run_id)
-                )
+                conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (batch.heartbeat, run_id))
 
     def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
         """Log entries of a run with a sequence number above ``after``, oldest first."""

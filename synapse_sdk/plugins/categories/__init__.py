@@ -32,7 +32,10 @@ CATEGORY_ACTIONS: dict[Category, tuple[str, ...]] = {
 
 #: Where each category's base action classes live (module per category, class per action).
 BASE_ACTIONS: dict[tuple[Category, str], str] = {
-    (Category.NEURAL_NET, "deployment"): "synapse_sdk.plugins.categories.neural_net:DeploymentAction",
+    (
+        Category.NEURAL_NET,
+        "deployment",
+    ): "synapse_sdk.plugins.categories.neural_net:DeploymentAction",
     (Category.NEURAL_NET, "gradio"): "synapse_sdk.plugins.categories.neural_net:GradioAction",
     (Category.NEURAL_NET, "inference"): "synapse_sdk.plugins.categories.neural_net:InferenceAction",
     (Category.NEURAL_NET, "test"): "synapse_sdk.plugins.categories.neural_net:TestAction",
@@ -40,14 +43,26 @@ BASE_ACTIONS: dict[tuple[Category, str], str] = {
     (Category.NEURAL_NET, "tune"): "synapse_sdk.plugins.categories.neural_net:TuneAction",
     (Category.EXPORT, "export"): "synapse_sdk.plugins.categories.export:ExportAction",
     (Category.UPLOAD, "upload"): "synapse_sdk.plugins.categories.upload:UploadAction",
-    (Category.SMART_TOOL, "auto_label"): "synapse_sdk.plugins.categories.smart_tool:AutoLabelAction",
-    (Category.PRE_ANNOTATION, "pre_annotation"):
-        "synapse_sdk.plugins.categories.pre_annotation:PreAnnotationAction",
-    (Category.PRE_ANNOTATION, "to_task"): "synapse_sdk.plugins.categories.pre_annotation:ToTaskAction",
-    (Category.POST_ANNOTATION, "post_annotation"):
-        "synapse_sdk.plugins.categories.post_annotation:PostAnnotationAction",
-    (Category.DATA_VALIDATION, "validation"):
-        "synapse_sdk.plugins.categories.data_validation:ValidationAction",
+    (
+        Category.SMART_TOOL,
+        "auto_label",
+    ): "synapse_sdk.plugins.categories.smart_tool:AutoLabelAction",
+    (
+        Category.PRE_ANNOTATION,
+        "pre_annotation",
+    ): "synapse_sdk.plugins.categories.pre_annotation:PreAnnotationAction",
+    (
+        Category.PRE_ANNOTATION,
+        "to_task",
+    ): "synapse_sdk.plugins.categories.pre_annotation:ToTaskAction",
+    (
+        Category.POST_ANNOTATION,
+        "post_annotation",
+    ): "synapse_sdk.plugins.categories.post_annotation:PostAnnotationAction",
+    (
+        Category.DATA_VALIDATION,
+        "validation",
+    ): "synapse_sdk.plugins.categories.data_validation:ValidationAction",
 }
 
 #: The method a new action of each spec action name gets by default (templates use it).

@@ -82,9 +82,7 @@ class Action:
         self.raw_params = dict(params or {})
         self.validated_params = self.validate_params(self.raw_params)
         self.params: dict[str, Any] = (
-            self.validated_params.model_dump()
-            if self.validated_params is not None
-            else dict(self.raw_params)
+            self.validated_params.model_dump() if self.validated_params is not None else dict(self.raw_params)
         )
         self._backend: Any = None
         if run is None:
