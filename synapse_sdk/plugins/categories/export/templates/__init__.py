@@ -1,0 +1,1 @@
+"""Classes export plugins subclass: ``BaseExporter``."""
