@@ -17,9 +17,9 @@ DEMO_PLUGIN = ROOT / "examples" / "synapse-demo-plugin"
 SYNAPSE = str(Path(sys.executable).with_name("synapse"))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def synapse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh SYNAPSE_HOME (embedded SQLite store) for this test only."""
+    """A fresh SYNAPSE_HOME (embedded SQLite store) for every test: nothing touches ~/.synapse."""
     home = tmp_path / "synapse-home"
     monkeypatch.setenv("SYNAPSE_HOME", str(home))
     for var in ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS", "SYNAPSE_DEBUG"):

@@ -1,0 +1,185 @@
+"""Background jobs: detached workers that outlive the CLI, stop, die truthfully and never lose logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.conftest import run_cli
+
+CONFIG = """\
+code: chatty
+name: Chatty
+version: 0.2.0
+category: neural_net
+actions:
+  train:
+    entrypoint: plugin.train.Train
+    method: job
+"""
+SOURCE = """\
+import time
+from pydantic import BaseModel
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+class Params(BaseModel):
+    lines: int = 10
+    sleep: float = 0.0
+    password: str = ""
+
+class Train(TrainAction):
+    params_model = Params
+
+    def start(self):
+        n = self.params["lines"]
+        for i in range(n):
+            self.run.log_message(f"line {i}")
+            self.run.set_progress(i + 1, n, "work")
+            if self.params["sleep"]:
+                time.sleep(self.params["sleep"])
+        return {"lines": n}
+"""
+
+
+@pytest.fixture
+def plugin(make_plugin):
+    return make_plugin(CONFIG, {"train.py": SOURCE})
+
+
+def wait_for(store, job_id, predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        from synapse_sdk.execution.jobs import refresh
+
+        record = refresh(store, store.get_run(job_id))
+        if predicate(record):
+            return record
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} never got there: {store.get_run(job_id)}")
+
+
+def test_a_background_job_returns_at_once_and_finishes_alone(plugin, store):
+    proc = run_cli(
+        "plugin", "run", "train", '{"lines": 5, "password": "hunter22"}', "--job-id", "j1", cwd=plugin
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"job_id": "j1", "status": "PENDING"}
+    record = wait_for(store, "j1", lambda r: r.status.is_terminal)
+    assert record.status == "SUCCEEDED", record.error
+    got = json.loads(run_cli("job", "get", "j1", "--json").stdout)
+    for key in ("id", "status", "action", "plugin", "params", "progress", "metrics", "result", "error",
+                "created_at", "started_at", "finished_at"):  # fmt: skip
+        assert key in got
+    assert got["params"] == {"lines": 5, "password": "***"}
+    assert got["progress"] == {"work": {"current": 5, "total": 5, "percent": 100.0}}
+    assert got["result"] == {"lines": 5}
+    logs = run_cli("job", "logs", "j1").stdout.splitlines()
+    assert [line.split(" ", 1)[1] for line in logs] == [f"[INFO] line {i}" for i in range(5)]
+
+
+def test_logs_follow_streams_until_the_end(plugin):
+    run_cli("plugin", "run", "train", '{"lines": 20, "sleep": 0.05}', "--job-id", "f1", cwd=plugin)
+    proc = run_cli("job", "logs", "f1", "--follow", timeout=60)
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert sum("[INFO] line" in line for line in lines) == 20
+    assert lines[-1] == "-- run f1 ended SUCCEEDED"
+
+
+def test_a_job_id_in_use_is_refused(plugin, store):
+    assert run_cli("plugin", "run", "train", "--job-id", "dup", cwd=plugin).returncode == 0
+    proc = run_cli("plugin", "run", "train", "--job-id", "dup", cwd=plugin)
+    assert proc.returncode == 2
+    assert "Error: a run with id 'dup' exists already; choose another --job-id" in proc.stderr
+
+
+def test_stop_is_graceful_and_keeps_logs(plugin, store):
+    run_cli("plugin", "run", "train", '{"lines": 100000, "sleep": 0.01}', "--job-id", "s1", cwd=plugin)
+    wait_for(store, "s1", lambda r: r.progress)
+    proc = run_cli("job", "stop", "s1")
+    assert proc.returncode == 0
+    assert "job s1: STOPPED" in proc.stdout
+    record = store.get_run("s1")
+    assert record.status == "STOPPED"
+    messages = [e.message for e in store.get_logs("s1")]
+    assert messages[0] == "line 0" and messages[-1] == "stopped on request"
+
+
+def test_stop_kills_a_job_that_ignores_sigterm(make_plugin, store):
+    source = """\
+    import signal, time
+    from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+    class Train(TrainAction):
+        def start(self):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self.run.log_message("ignoring SIGTERM")
+            while True:
+                time.sleep(0.05)
+    """
+    folder = make_plugin(CONFIG, {"train.py": source})
+    run_cli("plugin", "run", "train", "--job-id", "stubborn", cwd=folder)
+    wait_for(store, "stubborn", lambda r: store.count_logs("stubborn") > 0)
+    proc = run_cli("job", "stop", "stubborn", "--grace", "1")
+    assert "STOPPED" in proc.stdout
+    assert store.get_run("stubborn").status == "STOPPED"
+    assert [e.message for e in store.get_logs("stubborn")] == ["ignoring SIGTERM"]
+
+
+def test_kill_9_is_reported_failed_with_the_signal_and_logs_kept(plugin, store):
+    run_cli("plugin", "run", "train", '{"lines": 100000, "sleep": 0.01}', "--job-id", "k1", cwd=plugin)
+    record = wait_for(store, "k1", lambda r: store.count_logs("k1") >= 5)
+    os.kill(record.pid, signal.SIGKILL)
+    record = wait_for(store, "k1", lambda r: r.status.is_terminal, timeout=10)
+    assert record.status == "FAILED"
+    assert record.error == "worker died: signal 9 (SIGKILL)"
+    assert store.count_logs("k1") >= 5
+    assert json.loads(run_cli("job", "get", "k1", "--json").stdout)["status"] == "FAILED"
+
+
+def test_a_silent_death_of_worker_and_supervisor_is_noticed_on_the_next_query(plugin, store):
+    run_cli("plugin", "run", "train", '{"lines": 100000, "sleep": 0.01}', "--job-id", "k2", cwd=plugin)
+    record = wait_for(store, "k2", lambda r: store.count_logs("k2") >= 1)
+    os.kill(record.supervisor_pid, signal.SIGKILL)
+    os.kill(record.pid, signal.SIGKILL)
+    time.sleep(0.3)
+    got = json.loads(run_cli("job", "get", "k2", "--json").stdout)
+    assert got["status"] == "FAILED"
+    assert got["error"].startswith("worker died: process")
+
+
+def test_job_list_shows_jobs(plugin, store):
+    run_cli("plugin", "run", "train", '{"lines": 1}', "--job-id", "l1", cwd=plugin)
+    wait_for(store, "l1", lambda r: r.status.is_terminal)
+    out = run_cli("job", "list").stdout
+    assert "l1" in out and "SUCCEEDED" in out and "chatty@0.2.0" in out
+    assert run_cli("job", "list", "--status", "runing").stderr.strip() == (
+        "Error: --status 'runing': expected one of PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED"
+        " (did you mean 'RUNNING'?)"
+    )
+
+
+def test_unknown_job(store):
+    proc = run_cli("job", "get", "ghost")
+    assert proc.returncode == 2
+    assert "Error: no run or job with id 'ghost'" in proc.stderr
+
+
+@pytest.mark.slow
+def test_20_concurrent_jobs_each_writing_5000_logs_lose_nothing(plugin, store):
+    ids = [f"c{i:02d}" for i in range(20)]
+    for job_id in ids:
+        proc = run_cli("plugin", "run", "train", '{"lines": 5000}', "--job-id", job_id, cwd=plugin)
+        assert proc.returncode == 0, proc.stderr
+    for job_id in ids:
+        record = wait_for(store, job_id, lambda r: r.status.is_terminal, timeout=180)
+        assert record.status == "SUCCEEDED", record.error
+        assert record.lost_events == 0
+    assert sum(store.count_logs(j) for j in ids) == 100_000
+    for job_id in ids:
+        output = (store.db.path.parent / "jobs" / job_id / "worker.log").read_text()
+        assert "locked" not in output, output

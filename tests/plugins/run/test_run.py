@@ -1,0 +1,119 @@
+"""Run: buffered, coalesced, validated, never failing the action because of a sink."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from synapse_sdk.backend.schemas import EventBatch
+from synapse_sdk.plugins.run import MemorySink, Run
+
+
+class BrokenSink:
+    """A sink whose storage is down: every write raises."""
+
+    def write(self, run_id: str, batch: EventBatch) -> None:
+        raise OSError("disk full")
+
+
+def test_every_log_reaches_the_sink_by_close():
+    sink = MemorySink()
+    run = Run("r1", [sink], flush_interval=10)
+    for i in range(1000):
+        run.log_message(f"line {i}")
+    run.log("model_checkpoint", {"epoch": 10, "accuracy": 0.95})
+    run.close()
+    assert [row[2] for row in sink.logs[:3]] == ["line 0", "line 1", "line 2"]
+    assert sink.logs[-1][3:] == ("model_checkpoint", {"epoch": 10, "accuracy": 0.95})
+    assert len(sink.logs) == 1001
+
+
+def test_progress_is_coalesced_to_the_latest_value_per_category():
+    sink = MemorySink()
+    run = Run("r1", [sink], flush_interval=10)
+    for i in range(1, 101):
+        run.set_progress(i, 100, "training")
+    run.set_progress(3, 10)
+    run.close()
+    progress = {k: v[:2] for b in sink.batches for k, v in b.progress.items()}
+    assert progress == {"training": (100, 100), "default": (3, 10)}
+
+
+def test_every_metrics_call_is_kept_for_charts():
+    sink = MemorySink()
+    run = Run("r1", [sink], flush_interval=10)
+    for epoch in range(5):
+        run.set_metrics({"loss": 1 / (epoch + 1)}, "training")
+    run.close()
+    rows = [m for b in sink.batches for m in b.metrics]
+    assert [r[2]["loss"] for r in rows] == [1.0, 0.5, 1 / 3, 0.25, 0.2]
+
+
+@pytest.mark.parametrize(
+    ("current", "total"), [(-1, 10), (11, 10), (0, 0), (1, -5)], ids=["negative", "over", "zero", "neg-total"]
+)
+def test_invalid_progress_is_a_clear_error(current, total):
+    run = Run("r1")
+    with pytest.raises(ValueError, match="0 <= current <= total and total > 0"):
+        run.set_progress(current, total)
+
+
+def test_progress_needs_numbers():
+    with pytest.raises(TypeError, match="needs numbers"):
+        Run("r1").set_progress("1", 10)
+
+
+def test_unknown_log_level_is_refused_and_aliases_are_accepted():
+    sink = MemorySink()
+    run = Run("r1", [sink])
+    with pytest.raises(ValueError, match="unknown log level 'LOUD'"):
+        run.log_message("x", "LOUD")
+    run.log_message("careful", "warn")
+    run.log_message("low", "debug")
+    run.close()
+    assert [row[1] for row in sink.logs] == ["WARNING", "DEBUG"]
+
+
+def test_a_failing_sink_never_fails_the_action_and_is_counted():
+    good = MemorySink()
+    run = Run("r1", [BrokenSink(), good], flush_interval=10)
+    for i in range(10):
+        run.log_message(f"{i}")
+    run.set_progress(1, 2)
+    run.close()
+    assert run.lost == 11
+    assert len(good.logs) == 10
+
+
+def test_secret_values_are_masked_in_logs():
+    sink = MemorySink()
+    run = Run("r1", [sink], secrets=["s3cr3t-token"])
+    run.log_message("connecting with s3cr3t-token")
+    run.log("auth", {"header": "Bearer s3cr3t-token"})
+    run.close()
+    assert sink.logs[0][2] == "connecting with ***"
+    assert sink.logs[1][4] == {"header": "Bearer ***"}
+
+
+def test_the_flusher_sends_while_the_action_runs():
+    flushed = threading.Event()
+
+    class Watch(MemorySink):
+        def write(self, run_id, batch):
+            super().write(run_id, batch)
+            flushed.set()
+
+    run = Run("r1", [Watch()], flush_interval=0.05)
+    run.log_message("hello")
+    assert flushed.wait(5), "nothing was flushed while the run was open"
+    run.close()
+
+
+def test_close_is_idempotent():
+    sink = MemorySink()
+    run = Run("r1", [sink])
+    run.log_message("once")
+    run.close()
+    run.close()
+    assert len(sink.logs) == 1

@@ -1,0 +1,111 @@
+"""Action: params validation, the recorded run lifecycle, runtime env and programmatic lookup."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import BaseModel
+
+from synapse_sdk.backend.schemas import RunStatus
+from synapse_sdk.errors import ActionNotFound, ParamsError
+from synapse_sdk.plugins.categories.base import Action
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+from synapse_sdk.plugins.utils import get_action_class
+
+
+class Params(BaseModel):
+    epochs: int = 2
+    api_token: str = ""
+
+
+class Train(TrainAction):
+    params_model = Params
+
+    def start(self):
+        for epoch in range(self.params["epochs"]):
+            self.run.set_progress(epoch + 1, self.params["epochs"], "training")
+            self.run.set_metrics({"loss": 1.0 / (epoch + 1)}, "training")
+        self.run.log_message(f"token is {self.params['api_token']}")
+        return {"epochs": self.params["epochs"]}
+
+
+class Boom(Action):
+    name = "boom"
+
+    def start(self):
+        self.run.log_message("about to fail")
+        raise RuntimeError("the GPU caught fire")
+
+
+def test_run_action_records_a_succeeded_run(store):
+    action = Train(params={"epochs": 3, "api_token": "tok-123456"})
+    assert action.run_action() == {"epochs": 3}
+    record = store.get_run(action.run.id)
+    assert record.status is RunStatus.SUCCEEDED
+    assert record.result == {"epochs": 3}
+    assert record.params == {"epochs": 3, "api_token": "***"}
+    assert record.progress["training"]["percent"] == 100.0
+    assert record.metrics == {"training": {"loss": pytest.approx(1 / 3)}}
+    assert len(store.metric_history(action.run.id)) == 3
+    assert [e.message for e in store.get_logs(action.run.id)] == ["token is ***"]
+    assert record.started_at and record.finished_at and record.lost_events == 0
+
+
+def test_a_failing_start_ends_failed_with_error_and_all_logs(store):
+    action = Boom()
+    with pytest.raises(RuntimeError, match="caught fire"):
+        action.run_action()
+    record = store.get_run(action.run.id)
+    assert record.status is RunStatus.FAILED
+    assert record.error == "RuntimeError: the GPU caught fire"
+    messages = [e.message for e in store.get_logs(action.run.id)]
+    assert messages == ["about to fail", "action failed: RuntimeError: the GPU caught fire"]
+
+
+def test_bad_params_fail_before_any_run_exists(store):
+    with pytest.raises(ParamsError, match=r"params.epochs: input should be a valid integer.*got 'many'"):
+        Train(params={"epochs": "many"})
+    assert store.list_runs() == []
+
+
+def test_params_are_a_dict_of_validated_values():
+    assert Train(params={"epochs": "4"}).params == {"epochs": 4, "api_token": ""}
+
+
+def test_runtime_env_has_envs_and_requirements(tmp_path):
+    (tmp_path / "requirements.txt").write_text("# deps\nnumpy>=1.26  # arrays\n\ntqdm\n")
+    env = Train(envs={"MODEL_DIR": "/models"}, plugin_path=tmp_path).get_runtime_env()
+    assert env["env_vars"] == {"MODEL_DIR": "/models"}
+    assert env["pip"]["packages"] == ["numpy>=1.26", "tqdm"]
+    assert env["working_dir"] == str(tmp_path)
+
+
+def test_get_action_class_finds_every_spec_action():
+    assert get_action_class("neural_net", "train") is TrainAction
+    for category, action in [("export", "export"), ("upload", "upload"), ("smart_tool", "auto_label"),
+                             ("pre_annotation", "to_task"), ("post_annotation", "post_annotation"),
+                             ("data_validation", "validation"), ("neural_net", "gradio")]:  # fmt: skip
+        cls = get_action_class(category, action)
+        assert issubclass(cls, Action)
+        assert (cls.category, cls.name) == (category, action)
+
+
+@pytest.mark.parametrize(
+    ("category", "action", "message"),
+    [
+        ("neural_nets", "train", "unknown category 'neural_nets' (did you mean 'neural_net'?)"),
+        ("neural_net", "trian", "category 'neural_net' has no action 'trian' (did you mean 'train'?)"),
+    ],
+    ids=["category", "action"],
+)
+def test_get_action_class_suggests_names(category, action, message):
+    with pytest.raises(ActionNotFound, match=re.escape(message)):
+        get_action_class(category, action)
+
+
+def test_the_category_base_runs_the_plugin_entrypoint(demo_plugin, store):
+    cls = get_action_class("neural_net", "train")
+    action = cls(params={"dataset_path": "/data", "epochs": 2}, plugin_config=demo_plugin)
+    assert type(action).__module__ == "plugin.train"
+    assert action.run_action() == {"status": "success", "final_loss": 0.7071}

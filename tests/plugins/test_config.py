@@ -1,0 +1,118 @@
+"""config.yaml: every spec key, spec defaults, and errors that name the file, key and fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from synapse_sdk.errors import ConfigError
+from synapse_sdk.plugins.config import PluginConfig
+
+SPEC_CONFIG = """\
+# Plugin metadata
+code: "my-plugin"
+name: "My Custom Plugin"
+version: "1.0.0"
+category: "neural_net"
+description: "A custom ML plugin"
+# Package management
+package_manager: "pip" # or "uv"
+package_manager_options: ["--no-cache", "--quiet"]
+# Action definitions
+actions:
+  train:
+    entrypoint: "plugin.train.TrainAction"
+    method: "job"
+  inference:
+    entrypoint: "plugin.inference.InferenceAction"
+    method: "restapi"
+"""
+
+
+def write(tmp_path, text: str):
+    (tmp_path / "config.yaml").write_text(text)
+    return tmp_path
+
+
+def test_the_spec_config_loads(tmp_path):
+    config = PluginConfig.load(write(tmp_path, SPEC_CONFIG))
+    assert config.code == "my-plugin"
+    assert config.category == "neural_net"
+    assert config.package_manager_options == ["--no-cache", "--quiet"]
+    assert config.actions["train"].method == "job"
+    assert config.actions["inference"].class_name == "InferenceAction"
+    assert config.uri == "my-plugin@1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("manager", "expected"), [("pip", ["--upgrade"]), ("uv", ["--no-cache"])], ids=["pip", "uv"]
+)
+def test_package_manager_options_default_as_the_spec_says(tmp_path, manager, expected):
+    text = SPEC_CONFIG.replace('"pip" # or "uv"', f'"{manager}"').replace(
+        'package_manager_options: ["--no-cache", "--quiet"]\n', ""
+    )
+    assert PluginConfig.load(write(tmp_path, text)).package_manager_options == expected
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "message"),
+    [
+        (
+            'method: "job"',
+            'method: "jobs"',
+            "actions.train.method: expected one of job, task, restapi, got 'jobs' (did you mean 'job'?)",
+        ),
+        (
+            'category: "neural_net"',
+            'category: "neural_nets"',
+            "category: expected one of neural_net, export, upload, smart_tool, pre_annotation, "
+            "post_annotation, data_validation, got 'neural_nets' (did you mean 'neural_net'?)",
+        ),
+        ('code: "my-plugin"', 'code: "My Plugin"', "code: expected a slug"),
+        ('version: "1.0.0"', 'version: "1.0"', "version: expected a semantic version like '1.0.0'"),
+        ("description:", "descripton:", "descripton: unknown key (did you mean 'description'?)"),
+        ('    method: "restapi"', '    methd: "restapi"', "actions.inference.methd: unknown key"),
+        ('name: "My Custom Plugin"\n', "", "name: required key is missing"),
+        (
+            'package_manager: "pip" # or "uv"',
+            'package_manager: "conda"',
+            "package_manager: expected one of pip, uv, got 'conda'",
+        ),
+    ],
+    ids=["method", "category", "code", "version", "typo", "action-typo", "missing", "manager"],
+)
+def test_errors_name_file_key_and_fix(tmp_path, find, replace, message):
+    assert find in SPEC_CONFIG
+    write(tmp_path, SPEC_CONFIG.replace(find, replace))
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'config.yaml'}: ")
+    assert message in str(info.value)
+    assert info.value.exit_code == 2
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = SPEC_CONFIG.replace('method: "job"', 'method: "jobs"').replace('"1.0.0"', '"one"')
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(write(tmp_path, text))
+    assert len(info.value.problems) == 2
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path):
+    write(tmp_path, "code: [unclosed\nname: x\n")
+    with pytest.raises(ConfigError, match=r"config.yaml: line \d+, column \d+: invalid YAML"):
+        PluginConfig.load(tmp_path)
+
+
+def test_missing_config_says_how_to_fix(tmp_path):
+    with pytest.raises(ConfigError, match="synapse plugin create"):
+        PluginConfig.load(tmp_path)
+
+
+def test_a_config_that_is_not_a_mapping(tmp_path):
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        PluginConfig.load(write(tmp_path, "- just\n- a list\n"))
+
+
+def test_entrypoint_must_be_a_dotted_path(tmp_path):
+    with pytest.raises(ConfigError, match="actions.train.entrypoint: expected a dotted path"):
+        PluginConfig.load(write(tmp_path, SPEC_CONFIG.replace("plugin.train.TrainAction", "train")))
