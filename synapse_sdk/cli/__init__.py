@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from synapse_sdk.cli import job, plugin
+from synapse_sdk.cli import backend, job, plugin
 
 app = typer.Typer(
     name="synapse",
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(plugin.app, name="plugin")
 app.add_typer(job.app, name="job")
+app.add_typer(backend.app, name="backend")
 
 
 def main(argv: list[str] | None = None) -> None:

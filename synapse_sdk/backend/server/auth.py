@@ -1,0 +1,44 @@
+"""The bearer-token check every API route depends on (constant-time comparison)."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import HTTPException, Request  # noqa: TID253 - server-only module, loaded by `backend serve`
+
+from synapse_sdk.errors import UsageError
+
+#: Header the client sends: ``Authorization: Bearer <SYNAPSE_ACCESS_TOKEN>``.
+SCHEME = "bearer"
+
+
+def check_token(expected: str | None) -> str:
+    """The server refuses to start without a token: an open run store would leak every run."""
+    if not expected:
+        raise UsageError(
+            "SYNAPSE_ACCESS_TOKEN is not set; the HTTP backend requires a token. "
+            "Set it (e.g. export SYNAPSE_ACCESS_TOKEN=$(python -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))')) or pass --token"
+        )
+    return expected
+
+
+def token_matches(header: str | None, expected: str) -> bool:
+    """True when ``header`` is ``Bearer <expected>``; compared in constant time."""
+    if not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != SCHEME:
+        return False
+    return secrets.compare_digest(given.strip().encode(), expected.encode())
+
+
+def require_token(request: Request) -> None:
+    """FastAPI dependency: 401 unless the request carries the server's token."""
+    if not token_matches(request.headers.get("authorization"), request.app.state.token):
+        raise HTTPException(
+            status_code=401,
+            detail="missing or wrong access token; send 'Authorization: Bearer <token>' "
+            "with the server's SYNAPSE_ACCESS_TOKEN",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,0 +1,170 @@
+"""``/runs``: create, update and transition runs; batched events; logs and metric history."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request  # noqa: TID253 - server-only module
+from pydantic import BaseModel, Field
+
+from synapse_sdk.backend.schemas import EventBatch, NewRun, RunStatus
+from synapse_sdk.backend.store.runs import RunStore
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+#: How many event-batch ids are remembered to ignore a retried post the server already stored.
+SEEN_BATCHES = 10_000
+
+
+class TransitionIn(BaseModel):
+    """Compare-and-set: move to ``new`` only from one of ``expected``, setting ``fields``."""
+
+    expected: list[RunStatus]
+    new: RunStatus
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdateIn(BaseModel):
+    """Bookkeeping fields to set without touching the status."""
+
+    fields: dict[str, Any]
+
+
+class EventsIn(BaseModel):
+    """One ``EventBatch`` as JSON (see ``synapse_sdk.backend.wire``)."""
+
+    batch_id: str = Field(min_length=1, max_length=64)
+    logs: list[tuple[float, str, str | None, str | None, Any]] = Field(default_factory=list)
+    progress: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
+    metrics: list[tuple[float, str, dict[str, Any]]] = Field(default_factory=list)
+    heartbeat: float | None = None
+
+
+class _SeenBatches:
+    """Ids of recently stored batches, so a post retried after a lost response is not stored twice."""
+
+    def __init__(self, size: int = SEEN_BATCHES) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._ids
+
+    def add(self, key: str) -> None:
+        self._ids[key] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+
+
+def _store(request: Request) -> RunStore:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _seen(request: Request) -> _SeenBatches:
+    state = request.app.state
+    if not hasattr(state, "seen_batches"):
+        state.seen_batches = _SeenBatches()
+    return state.seen_batches  # type: ignore[no-any-return]
+
+
+def _record(store: RunStore, run_id: str) -> dict[str, Any]:
+    return store.get_run(run_id).model_dump(mode="json")
+
+
+@router.post("", status_code=201)
+def create_run(new: NewRun, request: Request, status: RunStatus = RunStatus.PENDING) -> dict[str, Any]:
+    """Create a run (409 if the id is taken)."""
+    return _store(request).create_run(new, status).model_dump(mode="json")
+
+
+@router.get("")
+def list_runs(
+    request: Request, limit: int = Query(50, ge=1, le=1000), status: RunStatus | None = None
+) -> list[dict[str, Any]]:
+    """The newest runs first."""
+    return [r.model_dump(mode="json") for r in _store(request).list_runs(limit=limit, status=status)]
+
+
+@router.get("/{run_id}")
+def get_run(run_id: str, request: Request) -> dict[str, Any]:
+    """One run with its latest progress and metrics (404 if unknown)."""
+    return _record(_store(request), run_id)
+
+
+@router.patch("/{run_id}")
+def update_run(run_id: str, body: UpdateIn, request: Request) -> dict[str, Any]:
+    """Set bookkeeping fields (pid, heartbeat, stop request...)."""
+    store = _store(request)
+    store.get_run(run_id)
+    try:
+        store.update(run_id, **body.fields)
+    except ValueError as exc:
+        raise HTTPException(422, f"fields: {exc}") from None
+    return {"updated": sorted(body.fields)}
+
+
+@router.post("/{run_id}/transition")
+def transition(run_id: str, body: TransitionIn, request: Request) -> dict[str, Any]:
+    """Compare-and-set the status; ``moved`` is false when the run was not in ``expected``."""
+    store = _store(request)
+    store.get_run(run_id)
+    try:
+        moved = store.transition(run_id, body.expected, body.new, **body.fields)
+    except ValueError as exc:
+        raise HTTPException(422, f"fields: {exc}") from None
+    return {"moved": moved}
+
+
+@router.post("/{run_id}/events")
+def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any]:
+    """Store a batch of logs, progress, metrics and the heartbeat in one transaction."""
+    seen = _seen(request)
+    key = f"{run_id}/{body.batch_id}"
+    with seen.lock:
+        if key in seen:
+            return {"stored": 0, "duplicate": True}
+        batch = EventBatch(
+            logs=list(body.logs), progress=dict(body.progress), metrics=list(body.metrics),
+            heartbeat=body.heartbeat,
+        )  # fmt: skip
+        try:
+            _store(request).write_events(run_id, batch)
+        except sqlite3.IntegrityError:
+            _store(request).get_run(run_id)  # 404 when the run does not exist
+            raise
+        seen.add(key)
+    return {"stored": len(batch), "duplicate": False}
+
+
+@router.get("/{run_id}/logs")
+def get_logs(
+    run_id: str, request: Request, after: int = Query(0, ge=0), limit: int | None = Query(None, ge=1)
+) -> list[dict[str, Any]]:
+    """Log entries with a sequence number above ``after``, oldest first."""
+    store = _store(request)
+    entries = store.get_logs(run_id, after=after, limit=limit)
+    if not entries:
+        store.get_run(run_id)
+    return [e.model_dump(mode="json") for e in entries]
+
+
+@router.get("/{run_id}/logs/count")
+def count_logs(run_id: str, request: Request) -> dict[str, int]:
+    """How many log entries a run has."""
+    return {"count": _store(request).count_logs(run_id)}
+
+
+@router.get("/{run_id}/metrics")
+def metric_history(run_id: str, request: Request, category: str | None = None) -> list[dict[str, Any]]:
+    """Every ``set_metrics`` call of a run, oldest first."""
+    return _store(request).metric_history(run_id, category)
+
+
+@router.get("/{run_id}/pid_started")
+def pid_started(run_id: str, request: Request) -> dict[str, str | None]:
+    """The start-time fingerprint of the worker pid (guards against pid reuse)."""
+    return {"pid_started": _store(request).pid_started(run_id)}
