@@ -7,7 +7,9 @@ SynapseError                 exit 1 unless a subclass says otherwise
 ├── ActionNotFound           exit 2: the plugin or category has no such action
 ├── UsageError               exit 2: a command was called with bad arguments
 ├── ReleaseError             exit 2: a release cannot be built, found or used
-│   └── ChecksumMismatch     exit 2: an archive does not match its recorded sha256
+│   ├── ChecksumMismatch     exit 2: an archive does not match its recorded sha256
+│   ├── UnsafeArchive        exit 2: an archive entry would land outside its folder
+│   └── EnvBuildError        exit 2: a release's runtime environment cannot be built
 ├── ExecutionError           exit 1: an action could not be run or failed
 ├── RunNotFound              exit 2: no run or job with that id
 ├── RunConflict              exit 2: a run id is taken, or a run is not in the expected state
@@ -71,6 +73,14 @@ class ReleaseError(SynapseError):
 
 class ChecksumMismatch(ReleaseError):
     """A release archive does not match the sha256 recorded when it was published."""
+
+
+class UnsafeArchive(ReleaseError):
+    """An archive entry is absolute, climbs out with ``..``, or is a link pointing outside."""
+
+
+class EnvBuildError(ReleaseError):
+    """A runtime environment could not be built (unknown requirement, resolver conflict)."""
 
 
 class ExecutionError(SynapseError):
