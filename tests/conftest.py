@@ -66,3 +66,13 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run(
         [SYNAPSE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+@pytest.fixture
+def backend_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real ``synapse backend serve`` on 127.0.0.1 (own home, token), stopped by pid at the end."""
+    from tests.servers import BackendServer
+
+    server = BackendServer(tmp_path / "server-home").start()
+    yield server
+    server.stop()
