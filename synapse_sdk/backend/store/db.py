@@ -68,7 +68,19 @@ class Database:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, sql in _migrations():
             if number > version:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(sql):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements the way SQLite does (comments and strings may hold ';')."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer)
+            buffer = ""
+    if buffer.strip() and not all(ln.strip().startswith("--") for ln in buffer.splitlines() if ln.strip()):
+        raise ValueError(f"migration ends with an incomplete statement: {buffer.strip()[:80]!r}")
+    return statements
