@@ -1,0 +1,153 @@
+"""A testing kit for plugin authors: run an action against a temporary embedded backend, read its run.
+
+Example (``plugin/test_train.py``)::
+
+    def test_train(synapse_run):
+        run = synapse_run("train", {"epochs": 3})
+        assert run.status == "SUCCEEDED"
+        assert run.progress["training"]["percent"] == 100
+        assert len(run.metric_values("training", "loss")) == 3
+
+``synapse_run`` is a pytest fixture (registered by the ``pytest11`` entry point of synapse-sdk);
+``run_action`` does the same without pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synapse_sdk.backend.schemas import LogEntry, RunRecord
+
+_REMOTE_SETTINGS = ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS")
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What a run recorded in the backend: status, result, logs, progress and metrics."""
+
+    id: str
+    status: str
+    result: Any
+    error: str | None
+    logs: list[LogEntry]
+    progress: dict[str, dict[str, float]]
+    metrics: dict[str, dict[str, Any]]
+    metric_history: list[dict[str, Any]]
+    record: RunRecord
+    exception: BaseException | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """True if the run ended SUCCEEDED."""
+        return self.status == "SUCCEEDED"
+
+    @property
+    def messages(self) -> list[str]:
+        """The text of every ``log_message`` call, in order."""
+        return [entry.message for entry in self.logs if entry.message is not None]
+
+    def events(self, name: str) -> list[Any]:
+        """The data of every ``run.log(name, data)`` call, in order."""
+        return [entry.data for entry in self.logs if entry.event == name]
+
+    def metric_values(self, category: str, name: str) -> list[Any]:
+        """Every value ``name`` took in ``category``, one per ``set_metrics`` call that set it."""
+        return [
+            row["values"][name]
+            for row in self.metric_history
+            if row["category"] == category and name in row["values"]
+        ]
+
+
+@contextmanager
+def embedded_backend(home: str | Path | None = None) -> Iterator[Path]:
+    """Point ``SYNAPSE_HOME`` at ``home`` (a new temporary folder if None) for the block; not thread-safe."""
+    saved = {key: os.environ.get(key) for key in ("SYNAPSE_HOME", *_REMOTE_SETTINGS)}
+    with tempfile.TemporaryDirectory(prefix="synapse-test-") as scratch:
+        folder = Path(home) if home is not None else Path(scratch)
+        os.environ["SYNAPSE_HOME"] = str(folder)
+        for key in _REMOTE_SETTINGS:
+            os.environ.pop(key, None)
+        try:
+            yield folder
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def run_action(
+    plugin_dir: str | Path,
+    action: str,
+    params: dict[str, Any] | None = None,
+    *,
+    envs: dict[str, str] | None = None,
+    home: str | Path | None = None,
+    check: bool = True,
+) -> RecordedRun:
+    """Run ``action`` of the plugin in ``plugin_dir`` as ``synapse plugin run --debug`` does.
+
+    Bad params raise ``ParamsError`` before anything runs. If the action fails its exception is
+    raised when ``check`` is true; otherwise the failed run is returned with ``exception`` set.
+    """
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.execution.local import run_in_process
+    from synapse_sdk.execution.runner import prepare
+
+    with embedded_backend(home) as folder:
+        prepared = prepare(action, dict(params or {}), path=Path(plugin_dir), envs=envs, home=str(folder))
+        failure: Exception | None = None
+        try:
+            run_in_process(prepared.invocation)
+        except Exception as exc:  # noqa: BLE001 - recorded, then raised or returned below
+            failure = exc
+        store = get_backend()
+        run_id = prepared.invocation.run_id
+        record = store.get_run(run_id)
+        recorded = RecordedRun(
+            id=run_id,
+            status=record.status.value,
+            result=record.result,
+            error=record.error,
+            logs=store.get_logs(run_id),
+            progress=record.progress,
+            metrics=record.metrics,
+            metric_history=store.metric_history(run_id),
+            record=record,
+            exception=failure,
+        )
+    if failure is not None and check:
+        raise failure
+    return recorded
+
+
+def find_plugin_root(start: str | Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a config.yaml."""
+    path = Path(start).resolve()
+    for folder in [path, *path.parents]:
+        if (folder / "config.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"no config.yaml at or above {path}; tests must live inside a plugin folder")
+
+
+@pytest.fixture
+def synapse_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., RecordedRun]:
+    """Run an action of the plugin this test file belongs to; each test gets its own backend."""
+    default_dir = find_plugin_root(request.path)
+
+    def run(action: str, params: dict[str, Any] | None = None, *, plugin_dir: str | Path | None = None,
+            envs: dict[str, str] | None = None, check: bool = True) -> RecordedRun:  # fmt: skip
+        return run_action(plugin_dir or default_dir, action, params, envs=envs,
+                          home=tmp_path / "synapse-home", check=check)  # fmt: skip
+
+    return run
