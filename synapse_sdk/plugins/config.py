@@ -22,6 +22,24 @@ ENTRYPOINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 DEFAULT_PACKAGE_MANAGER_OPTIONS = {"uv": ["--no-cache"], "pip": ["--upgrade"]}
 
 
+class AutoscalingConfig(BaseModel):
+    """``actions.<name>.autoscaling``: how Ray Serve scales a restapi action's replicas."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(1, ge=1)
+    target_ongoing_requests: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalingConfig:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})"
+            )
+        return self
+
+
 class ActionConfig(BaseModel):
     """One entry of ``actions:``: where the action's class is and how it runs."""
 
@@ -30,6 +48,18 @@ class ActionConfig(BaseModel):
     entrypoint: str
     method: Literal["job", "task", "restapi"] = "job"
     description: str = ""
+    #: Ray resources per run (job, task) or per replica (restapi); flags override them.
+    num_cpus: float | None = Field(None, ge=0)
+    num_gpus: float | None = Field(None, ge=0)
+    #: Ray Serve replicas of a restapi action: a fixed count, or ``autoscaling`` bounds.
+    num_replicas: int | None = Field(None, ge=1)
+    autoscaling: AutoscalingConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_scaling(self) -> ActionConfig:
+        if self.num_replicas is not None and self.autoscaling is not None:
+            raise ValueError("set either num_replicas or autoscaling, not both")
+        return self
 
     @field_validator("entrypoint")
     @classmethod
@@ -178,7 +208,7 @@ def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") ->
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = PluginConfig
     if len(loc) >= 3 and loc[0] == "actions":
-        model = ActionConfig
+        model = AutoscalingConfig if len(loc) >= 4 and loc[2] == "autoscaling" else ActionConfig
     return list(model.model_fields)
 
 
