@@ -109,3 +109,20 @@ def test_the_category_base_runs_the_plugin_entrypoint(demo_plugin, store):
     action = cls(params={"dataset_path": "/data", "epochs": 2}, plugin_config=demo_plugin)
     assert type(action).__module__ == "plugin.train"
     assert action.run_action() == {"status": "success", "final_loss": 0.7071}
+
+
+class DownSink:
+    """A record sink whose storage is unreachable: every write raises."""
+
+    def write(self, run_id, batch):
+        raise ConnectionError("store unreachable")
+
+
+def test_a_failing_sink_never_fails_the_action_and_the_loss_is_recorded(store):
+    from synapse_sdk.plugins.run import Run
+
+    action = Train(params={"epochs": 4}, run=Run("lossy", [DownSink()]))
+    assert action.run_action() == {"epochs": 4}
+    record = store.get_run("lossy")
+    assert record.status is RunStatus.SUCCEEDED
+    assert record.lost_events == 4 + 1 + 1  # metrics, the log line and the coalesced progress
