@@ -21,7 +21,7 @@ from synapse_sdk.settings import Settings
 
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 #: A worker on another host that has not heartbeated for this long is declared lost.
-REMOTE_HEARTBEAT_TIMEOUT = 30.0
+REMOTE_HEARTBEAT_TIMEOUT = 15.0
 
 
 def check_job_id(job_id: str) -> str:
