@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from synapse_sdk.cli import backend, job, plugin
+from synapse_sdk.cli import backend, env, job, plugin, publish  # noqa: F401 - publish adds plugin commands
 
 app = typer.Typer(
     name="synapse",
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(plugin.app, name="plugin")
 app.add_typer(job.app, name="job")
 app.add_typer(backend.app, name="backend")
+app.add_typer(env.app, name="env")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,132 @@
+"""Published releases in the embedded store: rows in SQLite, archives as files named by checksum."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+from synapse_sdk.backend.releases import NewRelease, ReleaseRecord
+from synapse_sdk.backend.store.db import Database
+from synapse_sdk.errors import PluginNotFound, ReleaseError, did_you_mean
+
+_COLUMNS = (
+    "code, version, name, category, description, config, checksum, source_checksum, archive, size, lock,"
+    " created_at"
+)
+
+
+def _record(row: sqlite3.Row) -> ReleaseRecord:
+    data = dict(row)
+    data["config"] = json.loads(data["config"])
+    return ReleaseRecord(**data)
+
+
+def refuse_changed(existing: ReleaseRecord, source_checksum: str) -> None:
+    """Versions are immutable: raise ``ReleaseError`` if ``existing`` was published with other content."""
+    if existing.source_checksum != source_checksum:
+        raise ReleaseError(
+            f"{existing.uri} is already published with different content (sha256 "
+            f"{existing.source_checksum[:12]}…, now {source_checksum[:12]}…); versions are immutable: "
+            "bump 'version' in config.yaml and publish again"
+        )
+
+
+class ReleaseStore:
+    """The embedded release registry under ``SYNAPSE_HOME``."""
+
+    def __init__(self, db_path: str | Path, archives_dir: str | Path) -> None:
+        self.db = Database(db_path)
+        self.archives_dir = Path(archives_dir)
+
+    def add_release(self, new: NewRelease, archive: bytes) -> tuple[ReleaseRecord, bool]:
+        """Write the archive (atomically, by checksum) then the row; same content again is a no-op."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (new.code, new.version)
+            ).fetchone()
+            if row is not None:
+                existing = _record(row)
+                refuse_changed(existing, new.source_checksum)
+                return existing, False
+            location = self._write_archive(new.checksum, archive)
+            conn.execute(
+                f"INSERT INTO plugin_releases ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    new.code, new.version, new.name, new.category, new.description,
+                    json.dumps(new.config), new.checksum, new.source_checksum, str(location),
+                    new.size, new.lock, time.time(),
+                ),
+            )  # fmt: skip
+        record = self.find_release(new.code, new.version)
+        assert record is not None
+        return record, True
+
+    def _write_archive(self, checksum: str, data: bytes) -> Path:
+        self.archives_dir.mkdir(parents=True, exist_ok=True)
+        final = self.archives_dir / f"{checksum}.tar.gz"
+        tmp = self.archives_dir / f".tmp-{uuid.uuid4().hex}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(final)
+        return final
+
+    def find_release(self, code: str, version: str) -> ReleaseRecord | None:
+        """The release ``code@version``, or None."""
+        row = (
+            self.db.connect()
+            .execute(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (code, version))
+            .fetchone()
+        )
+        return _record(row) if row is not None else None
+
+    def list_releases(self, code: str | None = None) -> list[ReleaseRecord]:
+        """Releases of ``code`` (every plugin when None), by code then newest version first."""
+        from synapse_sdk.plugins.versions import version_key
+
+        conn = self.db.connect()
+        if code is None:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM plugin_releases").fetchall()
+        else:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=?", (code,)).fetchall()
+        records = sorted((_record(r) for r in rows), key=lambda r: version_key(r.version), reverse=True)
+        return sorted(records, key=lambda r: r.code)
+
+    def get_release(self, code: str, version: str | None = None) -> ReleaseRecord:
+        """The release ``code@version`` (newest when None), or ``PluginNotFound`` naming what exists."""
+        if version is not None:
+            record = self.find_release(code, version)
+            if record is not None:
+                return record
+        releases = self.list_releases(code)
+        if version is None and releases:
+            return releases[0]
+        raise not_found(code, version, releases, [r.code for r in self.list_releases()])
+
+    def fetch_archive(self, record: ReleaseRecord, cache_dir: Path) -> Path:
+        """The stored archive file itself (the caller verifies its checksum)."""
+        path = Path(record.archive)
+        if not path.is_file():
+            raise ReleaseError(
+                f"{record.uri}: archive {path} is missing from the store; publish the plugin again"
+            )
+        return path
+
+
+def not_found(
+    code: str, version: str | None, releases: list[ReleaseRecord], codes: list[str]
+) -> PluginNotFound:
+    """A ``PluginNotFound`` that lists the versions (or plugins) that do exist."""
+    wanted = f"{code}@{version}" if version else code
+    if releases:
+        versions = ", ".join(r.version for r in releases)
+        return PluginNotFound(f"release {wanted!r} is not published; published versions: {versions}")
+    return PluginNotFound(
+        f"plugin {code!r} has no published release{did_you_mean(code, set(codes))}; "
+        "publish it with 'synapse plugin publish' (see 'synapse plugin list')"
+    )

@@ -1,0 +1,47 @@
+"""``synapse env list | prune``: the cached runtime environments of releases."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+
+import typer
+
+app = typer.Typer(help="Show and free the cached runtime environments of releases.", no_args_is_help=True)
+
+
+def _dir_size(path) -> int:  # type: ignore[no-untyped-def]
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@app.command("list")
+def list_envs() -> None:
+    """List cached environments, most recently used first."""
+    from synapse_sdk.runtime_env.venv import list_envs as cached
+    from synapse_sdk.settings import Settings
+
+    envs = cached(Settings.from_env().home)
+    if not envs:
+        print("no cached environments", file=sys.stderr)
+        return
+    print(f"{'KEY':<24} {'MANAGER':<7} {'PYTHON':<8} {'SIZE':>9} {'LAST USED':<19} REQUIREMENTS")
+    for env in envs:
+        used = datetime.datetime.fromtimestamp(env.last_used).strftime("%Y-%m-%d %H:%M:%S")
+        reqs = ", ".join(env.requirements[:4]) + (" …" if len(env.requirements) > 4 else "")
+        size = f"{_dir_size(env.path) / (1 << 20):.1f}M"
+        print(f"{env.key:<24} {env.package_manager:<7} {env.python:<8} {size:>9} {used:<19} {reqs}")
+
+
+@app.command()
+def prune(
+    older_than: float = typer.Option(None, "--older-than", help="Only envs unused for this many days."),
+) -> None:
+    """Remove cached environments (all, or those unused for --older-than days) and interrupted builds."""
+    from synapse_sdk.runtime_env.venv import prune_envs
+    from synapse_sdk.settings import Settings
+
+    seconds = None if older_than is None else older_than * 86400
+    removed = prune_envs(Settings.from_env().home, seconds)
+    for path in removed:
+        print(f"removed {path}")
+    print(f"{len(removed)} environment folder(s) removed", file=sys.stderr)

@@ -1,0 +1,103 @@
+"""Publish a plugin folder as a release, and fetch a release back as a verified, extracted folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from synapse_sdk.backend.releases import NewRelease, ReleaseRecord, ReleaseRegistry
+from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once
+from synapse_sdk.packaging.checksum import sha256_bytes, verify_file
+from synapse_sdk.plugins.config import PluginConfig
+from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requirement_lines
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """What ``publish`` would send: the validated config, the files and their content checksum."""
+
+    path: Path
+    config: PluginConfig
+    files: list[str]
+    source_archive: bytes
+    source_checksum: str
+
+    @property
+    def needs_lock(self) -> bool:
+        """True if requirements.txt lists something and the plugin ships no lock of its own."""
+        reqs = self.path / REQUIREMENTS_FILE
+        has_reqs = REQUIREMENTS_FILE in self.files and bool(requirement_lines(reqs.read_text("utf-8")))
+        return has_reqs and LOCK_FILE not in self.files
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """A published (or already identical) release."""
+
+    record: ReleaseRecord
+    created: bool
+
+
+def plan_release(path: str | Path | None = None) -> ReleasePlan:
+    """Validate the plugin (config and every entrypoint) and list what its release contains."""
+    from synapse_sdk.plugins.loader import load_plugin
+
+    loaded = load_plugin(path)
+    files = collect_files(loaded.path)
+    source = build_archive(loaded.path, files)
+    return ReleasePlan(loaded.path, loaded.config, files, source, sha256_bytes(source))
+
+
+def publish(path: str | Path | None, registry: ReleaseRegistry) -> PublishResult:
+    """Publish the plugin at ``path``: lock its requirements, archive, checksum, store.
+
+    The same content again is a no-op; other content under a published version is refused.
+    """
+    from synapse_sdk.backend.store.releases import refuse_changed
+
+    plan = plan_release(path)
+    config = plan.config
+    existing = registry.find_release(config.code, config.version)
+    if existing is not None:
+        refuse_changed(existing, plan.source_checksum)
+        return PublishResult(existing, created=False)
+    archive, lock = plan.source_archive, ""
+    if plan.needs_lock:
+        from synapse_sdk.runtime_env.lock import compile_lock
+
+        lock = compile_lock(plan.path / REQUIREMENTS_FILE)
+        archive = build_archive(plan.path, plan.files, extra={LOCK_FILE: lock.encode()})
+    elif LOCK_FILE in plan.files:
+        lock = (plan.path / LOCK_FILE).read_text(encoding="utf-8")
+    new = NewRelease(
+        code=config.code,
+        version=config.version,
+        name=config.name,
+        category=config.category.value,
+        description=config.description,
+        config=config.model_dump(mode="json"),
+        checksum=sha256_bytes(archive),
+        source_checksum=plan.source_checksum,
+        size=len(archive),
+        lock=lock,
+    )
+    record, created = registry.add_release(new, archive)
+    return PublishResult(record, created)
+
+
+def releases_dir(home: Path) -> Path:
+    """Where verified releases are extracted, one folder per archive checksum."""
+    return home / "releases"
+
+
+def install_release(record: ReleaseRecord, registry: ReleaseRegistry, home: Path) -> Path:
+    """Fetch the archive, verify its sha256, and extract it (once) into a folder named by that checksum."""
+    archive = registry.fetch_archive(record, home / "downloads")
+    verify_file(archive, record.checksum, what=f"{record.uri} archive")
+    return extract_once(archive, releases_dir(home) / record.checksum)
+
+
+def resolve_release(code: str, version: str | None, home: Path, registry: ReleaseRegistry) -> Path:
+    """The extracted folder of ``code@version`` (newest when None), verified before it is returned."""
+    record = registry.get_release(code, version)
+    return install_release(record, registry, home)

@@ -1,0 +1,60 @@
+"""Resolve ``requirements.txt`` into a lock with ``uv pip compile``; installer failures as one line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from synapse_sdk.errors import EnvBuildError
+
+_NOT_FOUND = [
+    re.compile(r"Because ([A-Za-z0-9._\-\[\]]+) was not found in the package registry"),
+    re.compile(r"No matching distribution found for ([^\s]+)"),
+    re.compile(r"Because there is no version of ([^\s]+)"),
+    re.compile(r"Because only ([^\s]+) is available"),
+]
+
+
+def find_uv() -> str:
+    """The ``uv`` binary shipped with the ``uv`` Python package (not whatever is on PATH)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:  # pragma: no cover - uv is a base dependency
+        raise EnvBuildError("the 'uv' package is not installed; reinstall synapse-sdk") from None
+    return find_uv_bin()
+
+
+def explain_failure(output: str) -> str:
+    """The one line that matters in a resolver's or installer's error output."""
+    for pattern in _NOT_FOUND:
+        match = pattern.search(output)
+        if match:
+            name = match.group(1).rstrip(",.")
+            reason = _last_reason(output)
+            return f"requirement {name!r} cannot be satisfied from the package registry: {reason}"
+    return _last_reason(output)
+
+
+def _last_reason(output: str) -> str:
+    lines = [re.sub(r"^(error|cause|hint|ERROR):\s*", "", ln.strip(" ×╰─▶│")) for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln]
+    interesting = [ln for ln in lines if not ln.startswith(("Using ", "Resolved ", "Prepared "))]
+    return " ".join(interesting[-3:]) if interesting else "no output"
+
+
+def compile_lock(requirements: Path, options: list[str] | None = None) -> str:
+    """Pin ``requirements`` (and their dependencies) for this Python with ``uv pip compile``."""
+    info = sys.version_info
+    cmd = [
+        find_uv(), "pip", "compile", "--quiet", "--no-header", "--python-version",
+        f"{info.major}.{info.minor}", *(options or []), str(requirements.name),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=requirements.parent, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EnvBuildError(
+            f"{requirements}: cannot resolve the requirements: {explain_failure(proc.stderr)}; "
+            "fix the name or version in requirements.txt"
+        )
+    return proc.stdout
