@@ -45,7 +45,7 @@ def run(
         check_job_id(job_id)
     prepared = prepare(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=_parse_envs(env),
-        home=str(settings.home),
+        home=str(settings.home), debug=debug,
     )  # fmt: skip
     inv = prepared.invocation
     executor = get_executor(prepared.config.actions[action].method, settings, debug=debug)

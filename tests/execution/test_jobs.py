@@ -183,3 +183,39 @@ def test_20_concurrent_jobs_each_writing_5000_logs_lose_nothing(plugin, store):
     for job_id in ids:
         output = (store.db.path.parent / "jobs" / job_id / "worker.log").read_text()
         assert "locked" not in output, output
+
+
+def test_a_foreground_run_whose_cli_was_killed_is_failed_on_the_next_query(plugin, store):
+    import subprocess
+
+    from tests.conftest import SYNAPSE
+
+    proc = subprocess.Popen(
+        [SYNAPSE, "plugin", "run", "train", '{"lines": 100000, "sleep": 0.01}', "--debug"],
+        cwd=plugin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (runs := store.list_runs()) or not store.count_logs(runs[0].id):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    got = json.loads(run_cli("job", "get", runs[0].id, "--json").stdout)
+    assert got["status"] == "FAILED"
+    assert got["error"] == f"worker died: process {proc.pid} is gone"
+
+
+def test_a_remote_worker_without_heartbeat_is_declared_lost(store):
+    from synapse_sdk.backend.schemas import NewRun, RunStatus
+    from synapse_sdk.execution.jobs import refresh
+
+    store.create_run(NewRun(id="remote", action="train"))
+    store.transition("remote", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
+                     heartbeat_at=time.time() - 60)  # fmt: skip
+    record = refresh(store, store.get_run("remote"))
+    assert record.status == "FAILED"
+    assert record.error == "worker lost: no heartbeat for 60s"
+    store.create_run(NewRun(id="alive", action="train"))
+    store.transition("alive", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
+                     heartbeat_at=time.time() - 1)  # fmt: skip
+    assert refresh(store, store.get_run("alive")).status == "RUNNING"
