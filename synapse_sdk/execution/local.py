@@ -37,6 +37,13 @@ class LocalExecutor:
         self.settings = settings
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
+        import sys
+
+        if prepared.invocation.python != sys.executable:
+            # A release with its own env: its code runs only with that env's interpreter.
+            from synapse_sdk.execution.subprocess_job import SubprocessJobExecutor
+
+            return SubprocessJobExecutor(self.settings).run(prepared, observers)
         return run_in_process(prepared.invocation, observers)
 
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:

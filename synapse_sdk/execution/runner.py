@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,9 @@ def parse_params(text: str | None) -> dict[str, Any]:
 def resolve_plugin_dir(path: str | Path | None, plugin: str | None) -> Path:
     """The plugin folder for ``--path`` / the current folder, or ``--plugin code[@version]``."""
     if plugin:
-        from synapse_sdk.plugins.registry import find_plugin
+        from synapse_sdk.packaging.publish import resolve_plugin_ref
 
-        code, _, version = plugin.partition("@")
-        return find_plugin(code, version or None)
+        return resolve_plugin_ref(plugin)
     return find_plugin_dir(path)
 
 
@@ -63,13 +63,22 @@ def prepare(
     run_id: str | None = None,
     envs: dict[str, str] | None = None,
     home: str | None = None,
+    debug: bool = False,
 ) -> Prepared:
-    """Find the plugin, check the action and validate params, before anything is recorded."""
+    """Find the plugin, check the action and validate params, before anything is recorded.
+
+    A published release (not under ``debug``) gets its runtime env (built once, cached) and is
+    then imported and validated only inside that env, by the worker.
+    """
     folder = resolve_plugin_dir(path, plugin)
     config = PluginConfig.load(folder)
     config.get_action(action)
-    cls = load_action_class(folder, config, action)
-    cls.validate_params(params)
+    python = _release_python(folder, config, home) if plugin and not debug else sys.executable
+    if python == sys.executable:
+        cls = load_action_class(folder, config, action)
+        cls.validate_params(params)
+    else:
+        cls = _stand_in(config, action)
     invocation = Invocation(
         run_id=run_id or uuid.uuid4().hex[:16],
         plugin_path=str(folder),
@@ -77,5 +86,27 @@ def prepare(
         params=params,
         envs=dict(envs or {}),
         home=home,
+        python=python,
     )
     return Prepared(invocation=invocation, config=config, action_class=cls)
+
+
+def _release_python(folder: Path, config: PluginConfig, home: str | None) -> str:
+    """The interpreter for a published release's env; this one for plugin folders."""
+    from synapse_sdk.packaging.publish import is_release_dir, release_python
+    from synapse_sdk.settings import Settings
+
+    root = Path(home) if home else Settings.from_env().home
+    return release_python(folder, config, root) if is_release_dir(folder, root) else sys.executable
+
+
+def _stand_in(config: PluginConfig, action: str) -> type[Action]:
+    """The category's base action (else ``Action``): metadata for the CLI without importing plugin code."""
+    from synapse_sdk.errors import ActionNotFound
+    from synapse_sdk.plugins.categories.base import Action
+    from synapse_sdk.plugins.registry import get_action_class
+
+    try:
+        return get_action_class(config.category, action)
+    except ActionNotFound:
+        return Action

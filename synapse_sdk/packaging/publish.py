@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synapse_sdk.backend.releases import NewRelease, ReleaseRecord, ReleaseRegistry
 from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once
 from synapse_sdk.packaging.checksum import sha256_bytes, verify_file
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requirement_lines
+
+if TYPE_CHECKING:
+    from synapse_sdk.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,37 @@ def resolve_release(code: str, version: str | None, home: Path, registry: Releas
     """The extracted folder of ``code@version`` (newest when None), verified before it is returned."""
     record = registry.get_release(code, version)
     return install_release(record, registry, home)
+
+
+def resolve_plugin_ref(plugin: str, settings: Settings | None = None) -> Path:
+    """``code@version`` or ``code`` (newest): a published release first, else a plugin-path folder."""
+    from synapse_sdk.backend.releases import get_registry
+    from synapse_sdk.errors import PluginNotFound
+    from synapse_sdk.plugins.registry import find_plugin
+    from synapse_sdk.settings import Settings
+
+    settings = settings or Settings.from_env()
+    code, _, version = plugin.partition("@")
+    registry = get_registry(settings)
+    try:
+        record = registry.get_release(code, version or None)
+    except PluginNotFound as exc:
+        try:
+            return find_plugin(code, version or None)
+        except PluginNotFound:
+            raise exc from None
+    return install_release(record, registry, settings.home)
+
+
+def is_release_dir(path: Path, home: Path) -> bool:
+    """True if ``path`` is an extracted, verified release (not a developer's folder)."""
+    return path.resolve().is_relative_to(releases_dir(home).resolve())
+
+
+def release_python(path: Path, config: PluginConfig, home: Path) -> str:
+    """The interpreter a release runs with: its cached env, or this one when it needs no packages."""
+    from synapse_sdk.runtime_env.spec import RuntimeEnvSpec
+    from synapse_sdk.runtime_env.venv import ensure_env
+
+    spec = RuntimeEnvSpec.from_plugin(path, config)
+    return str(ensure_env(spec, home, label=config.uri))

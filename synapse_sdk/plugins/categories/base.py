@@ -240,10 +240,12 @@ def run_record(
 
 
 def read_requirements(plugin_path: Path | None) -> list[str]:
-    """The requirement lines of the plugin's requirements.txt (comments and blanks dropped)."""
+    """The requirement lines of the plugin's requirements.lock (published releases) or requirements.txt."""
     if plugin_path is None:
         return []
-    file = plugin_path / "requirements.txt"
+    file = plugin_path / "requirements.lock"
+    if not file.is_file():
+        file = plugin_path / "requirements.txt"
     if not file.is_file():
         return []
     lines = []
