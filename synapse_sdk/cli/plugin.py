@@ -75,8 +75,8 @@ def _run_foreground(prepared, executor) -> None:  # type: ignore[no-untyped-def]
     except Exception as exc:
         from synapse_sdk.errors import SynapseError
 
-        if isinstance(exc, SynapseError) and exc.exit_code == 2:
-            raise
+        if isinstance(exc, SynapseError) and (exc.exit_code == 2 or getattr(exc, "run_id", None)):
+            raise  # bad input, or an executor's own message about the run
         raise ExecutionError(
             f"action {prepared.invocation.action!r} failed: {type(exc).__name__}: {exc} "
             f"(run {run_id}; see 'synapse job logs {run_id}')",

@@ -17,4 +17,8 @@ def get_executor(method: str, settings: Settings, *, debug: bool = False) -> Exe
     """
     from synapse_sdk.execution.local import LocalExecutor
 
+    if method == "job" and not debug:
+        from synapse_sdk.execution.subprocess_job import SubprocessJobExecutor
+
+        return SubprocessJobExecutor(settings)
     return LocalExecutor(settings)

@@ -1,0 +1,50 @@
+"""Follow a run recorded by another process: stream its new logs and progress to observers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from synapse_sdk.backend.schemas import EventBatch, RunRecord
+from synapse_sdk.plugins.run.sinks import RunSink
+
+#: Seconds between two polls of the backend (the worker flushes every 0.2 s).
+POLL_INTERVAL = 0.1
+
+
+def follow_run(
+    backend: Any, run_id: str, observers: Iterable[RunSink], *, poll: float = POLL_INTERVAL
+) -> RunRecord:
+    """Poll ``backend`` until the run ends, handing observers each new log entry and progress value.
+
+    A worker that died without recording an outcome is noticed (``jobs.refresh``) and the run
+    returned FAILED, or STOPPED if a stop was asked. Every log entry stored before the run
+    ended is delivered: the logs are drained once more after the terminal status is seen.
+    """
+    from synapse_sdk.execution.jobs import refresh
+
+    observers = list(observers)
+    after = 0
+    shown: dict[str, tuple[float, float]] = {}
+    while True:
+        record = refresh(backend, backend.get_run(run_id))
+        entries = backend.get_logs(run_id, after=after)
+        if entries:
+            after = entries[-1].seq
+        progress = {
+            cat: (p["current"], p["total"], time.time())
+            for cat, p in record.progress.items()
+            if shown.get(cat) != (p["current"], p["total"])
+        }
+        shown.update({cat: (c, t) for cat, (c, t, _) in progress.items()})
+        if entries or progress:
+            batch = EventBatch(
+                logs=[(e.ts, e.level, e.message, e.event, e.data) for e in entries], progress=progress
+            )
+            for observer in observers:
+                observer.write(run_id, batch)
+        if record.status.is_terminal and not entries:
+            return record
+        if not entries:
+            time.sleep(poll)

@@ -1,0 +1,110 @@
+"""``HttpBackend`` against a real ``synapse backend serve`` process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from synapse_sdk.backend import get_backend
+from synapse_sdk.backend.client import HttpBackend
+from synapse_sdk.backend.schemas import EventBatch, NewRun, RunStatus
+from synapse_sdk.errors import BackendError, RunConflict, RunNotFound, UsageError
+from synapse_sdk.settings import Settings
+from tests.conftest import run_cli
+from tests.servers import BackendServer, free_port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = BackendServer(tmp_path_factory.mktemp("client") / "home").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend(server):
+    client = HttpBackend(server.url, server.token, retry_for=2.0)
+    yield client
+    client.close()
+
+
+def test_token_is_required_by_the_real_server(server):
+    assert httpx.get(f"{server.url}/runs").status_code == 401
+    wrong = httpx.get(f"{server.url}/runs", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.status_code == 401
+    with (
+        HttpBackend(server.url, "not-the-token") as client,
+        pytest.raises(BackendError, match=r"rejected the access token \(401\); set SYNAPSE_ACCESS_TOKEN"),
+    ):
+        client.list_runs()
+
+
+def test_a_host_without_a_token_is_bad_input(server):
+    with pytest.raises(UsageError, match="SYNAPSE_ACCESS_TOKEN is not set"):
+        get_backend(Settings(home=server.home, host=server.url))
+
+
+def test_run_store_methods_round_trip(backend):
+    record = backend.create_run(NewRun(id="c1", action="train", params={"epochs": 3}))
+    assert record.status is RunStatus.PENDING
+    assert backend.transition("c1", [RunStatus.PENDING], RunStatus.RUNNING, pid=123, started_at=time.time())
+    assert not backend.transition("c1", [RunStatus.PENDING], RunStatus.RUNNING)
+    backend.update("c1", pid_started="4242")
+    assert backend.pid_started("c1") == "4242"
+    now = time.time()
+    backend.write_events(
+        "c1",
+        EventBatch(
+            logs=[(now, "INFO", "one", None, None), (now, "INFO", None, "ckpt", {"path": "/m"})],
+            progress={"training": (3, 3, now)},
+            metrics=[(now, "training", {"loss": 0.25})],
+            heartbeat=now,
+        ),
+    )
+    assert backend.count_logs("c1") == 2
+    first, second = backend.get_logs("c1")
+    assert (first.message, second.event, second.data) == ("one", "ckpt", {"path": "/m"})
+    assert backend.get_logs("c1", after=first.seq) == [second]
+    assert backend.metric_history("c1", "training")[0]["values"] == {"loss": 0.25}
+    backend.transition("c1", [RunStatus.RUNNING], RunStatus.SUCCEEDED, result={"ok": True})
+    got = backend.get_run("c1")
+    assert (got.status, got.result, got.progress["training"]["percent"]) == (
+        RunStatus.SUCCEEDED, {"ok": True}, 100.0,
+    )  # fmt: skip
+    assert "c1" in [r.id for r in backend.list_runs(status=RunStatus.SUCCEEDED)]
+
+
+def test_server_errors_become_our_errors(backend):
+    with pytest.raises(RunNotFound, match="no run or job with id 'ghost'"):
+        backend.get_run("ghost")
+    backend.create_run(NewRun(id="dup", action="train"))
+    with pytest.raises(RunConflict, match="exists already"):
+        backend.create_run(NewRun(id="dup", action="train"))
+    with pytest.raises(BackendError, match="unknown run fields: colour"):
+        backend.update("dup", colour="red")
+
+
+def test_an_unreachable_server_is_a_backend_error_from_the_httpx_error():
+    started = time.monotonic()
+    with (
+        HttpBackend(f"http://127.0.0.1:{free_port()}", "token", retry_for=0.3) as client,
+        pytest.raises(BackendError, match="unreachable after 0.3s.*synapse backend serve") as info,
+    ):
+        client.get_run("x")
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert time.monotonic() - started < 3, "the retry budget must bound the wait"
+
+
+def test_job_commands_read_runs_through_the_server(backend, server, tmp_path):
+    backend.create_run(NewRun(id="cli-run", action="train", params={"api_key": "***"}))
+    backend.write_events("cli-run", EventBatch(logs=[(time.time(), "INFO", "from a worker", None, None)]))
+    env = {**server.client_env, "SYNAPSE_HOME": str(tmp_path / "elsewhere")}
+    listed = run_cli("job", "list", "--json", env=env)
+    assert "cli-run" in listed.stdout, listed.stderr
+    assert "from a worker" in run_cli("job", "logs", "cli-run", env=env).stdout
+    shown = run_cli("job", "get", "cli-run", env={**env, "SYNAPSE_ACCESS_TOKEN": "wrong"})
+    assert shown.returncode == 1
+    assert "Error: backend" in shown.stderr
+    assert "rejected the access token" in shown.stderr
