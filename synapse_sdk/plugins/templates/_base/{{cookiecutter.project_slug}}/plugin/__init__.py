@@ -1,0 +1,1 @@
+"""{{ cookiecutter.name }}: a Synapse {{ cookiecutter.category }} plugin, one module per action."""

@@ -1,0 +1,47 @@
+"""The ``tune`` action: random search over learning rate and epochs, keeping the best trial."""
+
+import random
+
+from pydantic import BaseModel, Field
+from synapse_sdk.plugins.categories.neural_net import TuneAction as BaseTuneAction
+
+from .model import evaluate, load_points, new_model, plugin_file, train_epoch
+
+
+class TuneParams(BaseModel):
+    dataset_path: str = "sample_data/points.csv"
+    trials: int = Field(6, ge=1, le=1000)
+    min_learning_rate: float = Field(0.01, gt=0)
+    max_learning_rate: float = Field(2.0, gt=0)
+    max_epochs: int = Field(30, ge=1)
+    seed: int = 0
+
+
+class TuneAction(BaseTuneAction):
+    name = "tune"
+    params_model = TuneParams
+    progress_categories = {"tuning": "Hyperparameter trials"}
+
+    def start(self):
+        points = load_points(plugin_file(self.params["dataset_path"]))
+        rng = random.Random(self.params["seed"])
+        trials = self.params["trials"]
+        self.run.log_message(f"Tuning with {trials} trials")
+        best = None
+        for trial in range(1, trials + 1):
+            # Log-uniform learning rate, uniform epochs.
+            low, high = self.params["min_learning_rate"], self.params["max_learning_rate"]
+            learning_rate = round(low * (high / low) ** rng.random(), 5)
+            epochs = rng.randint(1, self.params["max_epochs"])
+            model = new_model()
+            for _ in range(epochs):
+                train_epoch(model, points, learning_rate)
+            metrics = evaluate(model, points)
+            self.run.set_metrics(
+                {"trial": trial, "learning_rate": learning_rate, "epochs": epochs, **metrics}, "tuning"
+            )
+            self.run.set_progress(trial, trials, "tuning")
+            if best is None or metrics["loss"] < best["loss"]:
+                best = {"trial": trial, "learning_rate": learning_rate, "epochs": epochs, **metrics}
+                self.run.log_message(f"trial {trial}: new best loss {metrics['loss']:.4f}")
+        return {"status": "success", "best": best}
