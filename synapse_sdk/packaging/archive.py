@@ -128,16 +128,29 @@ def extract_archive(archive: str | Path, dest: str | Path) -> None:
         with tarfile.open(archive) as tar:
             members = tar.getmembers()
             for member in members:
+                problem = _name_problem(member.name)
                 try:
                     tarfile.data_filter(member, str(dest))
                 except tarfile.FilterError as exc:
+                    problem = problem or str(exc)
+                if problem:
                     raise UnsafeArchive(
-                        f"{archive}: entry {member.name!r} is unsafe ({exc}); refusing to extract "
+                        f"{archive}: entry {member.name!r} is unsafe ({problem}); refusing to extract "
                         "anything from this archive"
-                    ) from None
+                    )
             tar.extractall(dest, members=members, filter="data")
     except tarfile.TarError as exc:
         raise ReleaseError(f"{archive}: not a readable tar or zip archive ({exc})") from None
+
+
+def _name_problem(name: str) -> str | None:
+    """Absolute names and ``..`` are refused outright (tarfile's data filter would strip or allow them)."""
+    posix = name.replace("\\", "/")
+    if posix.startswith("/") or PurePosixPath(posix).is_absolute() or ":" in posix.split("/")[0]:
+        return "absolute path"
+    if ".." in PurePosixPath(posix).parts:
+        return "path climbs out with '..'"
+    return None
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
@@ -147,14 +160,10 @@ def _extract_zip(archive: Path, dest: Path) -> None:
         for info in infos:
             name = info.filename
             mode = info.external_attr >> 16
-            problem = None
-            if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or ":" in name.split("/")[0]:
-                problem = "absolute path"
-            elif ".." in PurePosixPath(name.replace("\\", "/")).parts:
-                problem = "path climbs out with '..'"
-            elif not (root / name).resolve().is_relative_to(root):
+            problem = _name_problem(name)
+            if problem is None and not (root / name).resolve().is_relative_to(root):
                 problem = "path lands outside the destination"
-            elif stat.S_ISLNK(mode):
+            if problem is None and stat.S_ISLNK(mode):
                 problem = "symbolic link entries are not allowed in zip releases"
             if problem:
                 raise UnsafeArchive(
