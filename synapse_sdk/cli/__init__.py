@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from synapse_sdk.cli import backend, env, job, plugin, publish  # noqa: F401 - publish adds plugin commands
+from synapse_sdk.cli import backend, create, env, job, plugin, publish  # noqa: F401 - create, publish add plugin commands
 
 app = typer.Typer(
     name="synapse",
