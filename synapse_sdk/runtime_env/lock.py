@@ -28,8 +28,9 @@ def find_uv() -> str:
 
 def explain_failure(output: str) -> str:
     """The one line that matters in a resolver's or installer's error output."""
+    flat = " ".join(output.split())  # uv wraps long lines
     for pattern in _NOT_FOUND:
-        match = pattern.search(output)
+        match = pattern.search(flat)
         if match:
             name = match.group(1).rstrip(",.")
             reason = _last_reason(output)

@@ -105,7 +105,7 @@ class ReleaseStore:
                 return record
         releases = self.list_releases(code)
         if version is None and releases:
-            return releases[0]
+            return newest(releases)
         raise not_found(code, version, releases, [r.code for r in self.list_releases()])
 
     def fetch_archive(self, record: ReleaseRecord, cache_dir: Path) -> Path:
@@ -116,6 +116,12 @@ class ReleaseStore:
                 f"{record.uri}: archive {path} is missing from the store; publish the plugin again"
             )
         return path
+
+
+def newest(releases: list[ReleaseRecord]) -> ReleaseRecord:
+    """The newest stable release (pre-releases only when there is nothing else); ``releases`` sorted."""
+    stable = [r for r in releases if "-" not in r.version.split("+")[0]]
+    return (stable or releases)[0]
 
 
 def not_found(
