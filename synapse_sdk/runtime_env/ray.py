@@ -15,8 +15,6 @@ from typing import Any
 
 from synapse_sdk.errors import ConfigError
 
-#: Settings a worker needs to report to the same run backend as the caller.
-BACKEND_ENV_VARS = ("SYNAPSE_HOME", "SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN")
 #: Never shipped with the plugin folder: local environments, caches, VCS data.
 EXCLUDES = [".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache"]
 #: Keys of ``get_runtime_env()`` handled here; any other key is passed to Ray as it is.

@@ -1,0 +1,103 @@
+"""Reaching a Ray cluster: a bounded reachability check first, then Ray's own clients.
+
+``ray.init`` against an address nobody listens on retries for minutes, so every entry point
+first opens a plain TCP connection with a timeout (``SYNAPSE_RAY_CONNECT_TIMEOUT``, default
+5 s) and turns a failure into one ``ExecutionError`` that says what to check.
+
+Addresses are what Ray accepts: ``HOST:PORT`` (the GCS, default port 6379),
+``ray://HOST:PORT`` (Ray Client, 10001), ``http://HOST:PORT`` (the dashboard, 8265; Jobs only)
+or ``auto`` (the cluster started on this machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from synapse_sdk.errors import ExecutionError, UsageError
+
+NAMESPACE = "synapse"
+DEFAULT_PORTS = {"": 6379, "ray": 10001, "http": 8265, "https": 443}
+
+_connected: str | None = None
+
+
+def connect_timeout() -> float:
+    """Seconds to wait for a cluster to answer before giving up."""
+    return float(os.environ.get("SYNAPSE_RAY_CONNECT_TIMEOUT") or 5)
+
+
+def split_address(address: str) -> tuple[str, str, int]:
+    """``"ray://h:1"`` -> ``("ray", "h", 1)``; a missing port gets the scheme's default."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "", address
+    rest = rest.rstrip("/")
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    if not host or scheme not in DEFAULT_PORTS or (port and not port.isdigit()):
+        raise UsageError(
+            f"--ray-address {address!r}: expected HOST:PORT like '127.0.0.1:6379', "
+            "'ray://HOST:10001', 'http://HOST:8265' or 'auto'"
+        )
+    return scheme, host, int(port) if port else DEFAULT_PORTS[scheme]
+
+
+def check_reachable(address: str) -> None:
+    """Raise ``ExecutionError`` fast if nothing answers at ``address`` (``auto`` is not checked)."""
+    if address == "auto":
+        return
+    _, host, port = split_address(address)
+    timeout = connect_timeout()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ExecutionError(
+            f"Ray cluster at {address!r} is unreachable ({host}:{port}: {reason} within {timeout:g}s); "
+            "start one with 'ray start --head' or fix --ray-address / SYNAPSE_RAY_ADDRESS"
+        ) from exc
+
+
+def connect(address: str) -> None:
+    """Connect this process to the cluster at ``address`` once (a second address is an error)."""
+    global _connected
+    import ray
+
+    if ray.is_initialized():
+        if _connected in (None, address):
+            return
+        raise UsageError(f"this process is connected to Ray at {_connected!r}, not {address!r}")
+    if address.startswith(("http://", "https://")):
+        raise UsageError(
+            f"--ray-address {address!r} is a dashboard address, which only Ray Jobs accept; "
+            "give the cluster address instead, like '127.0.0.1:6379' or 'ray://HOST:10001'"
+        )
+    check_reachable(address)
+    try:
+        ray.init(
+            address=address,
+            namespace=NAMESPACE,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except Exception as exc:
+        raise ExecutionError(f"cannot connect to Ray at {address!r}: {type(exc).__name__}: {exc}") from exc
+    _connected = address
+
+
+def job_client(address: str) -> Any:
+    """A ``JobSubmissionClient`` for ``address`` (a cluster or dashboard address)."""
+    check_reachable(address)
+    from ray.job_submission import JobSubmissionClient
+
+    try:
+        return JobSubmissionClient(address)
+    except Exception as exc:
+        raise ExecutionError(
+            f"cannot reach the Ray Jobs API at {address!r}: {type(exc).__name__}: {exc}; "
+            "the cluster needs its dashboard (ray start --head --include-dashboard true)"
+        ) from exc

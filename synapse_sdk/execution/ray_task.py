@@ -1,0 +1,228 @@
+"""``task`` actions as Ray remote tasks, recorded in the same run backend as local runs.
+
+The caller creates the PENDING run; the task runs ``Action.run_action()`` in a Ray worker,
+which records RUNNING, progress, logs and the outcome through the backend named by the
+runtime env (``SYNAPSE_HOME`` for the embedded store, ``SYNAPSE_HOST`` for the HTTP one).
+Warm path: the plugin folder is uploaded once per content (its URI names the content hash),
+the remote function and its options are built once per plugin and resources, and each Ray
+worker keeps the loaded plugin class per folder, so a repeated task costs one Ray round trip
+plus the run's own record writes. Tasks are not retried: an action may have side effects.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synapse_sdk.errors import ExecutionError
+
+if TYPE_CHECKING:
+    from synapse_sdk.backend.schemas import NewRun, RunRecord
+    from synapse_sdk.execution.runner import Prepared
+    from synapse_sdk.plugins.run.sinks import RunSink
+    from synapse_sdk.settings import Settings
+
+#: In a Ray worker: (plugin folder, action) -> (config, action class), loaded once.
+_loaded: dict[tuple[str, str], tuple[Any, Any]] = {}
+#: In the caller: the remote function and its options per (runtime env, resources).
+_remotes: dict[str, Any] = {}
+_remote_lock = threading.Lock()
+
+
+def execute(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one invocation inside a Ray worker; returns ``{"ok": ..., "result" | "error": ...}``.
+
+    Errors come back as data, not exceptions, so the caller never depends on unpickling our
+    exception classes. The run record says the same thing.
+    """
+    from synapse_sdk.errors import ActionStopped
+    from synapse_sdk.execution.invocation import Invocation
+
+    shipped = payload.pop("shipped", False)
+    invocation = Invocation(**payload)
+    folder = Path.cwd() if shipped else invocation.path
+    try:
+        config, cls = _load(folder, invocation.action)
+        action = cls(
+            params=invocation.params,
+            plugin_config=config,
+            envs=invocation.envs,
+            plugin_path=folder,
+            run_id=invocation.run_id,
+        )
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        fail_unstarted(invocation.run_id, f"could not start: {message}")
+        return _failure(exc, message)
+    try:
+        return {"ok": True, "result": action.run_action()}
+    except ActionStopped:
+        return {"ok": False, "error": "stopped on request", "exit_code": 1}
+    except Exception as exc:
+        return _failure(exc, f"{type(exc).__name__}: {exc}")
+
+
+def _failure(exc: Exception, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": message, "exit_code": getattr(exc, "exit_code", 1)}
+
+
+def _load(folder: Path, action: str) -> tuple[Any, Any]:
+    key = (str(folder), action)
+    if key not in _loaded:
+        from synapse_sdk.plugins.config import PluginConfig
+        from synapse_sdk.plugins.loader import load_action_class
+
+        config = PluginConfig.load(folder)
+        _loaded[key] = (config, load_action_class(folder, config, action))
+    return _loaded[key]
+
+
+def fail_unstarted(run_id: str, error: str, status: str = "FAILED") -> None:
+    """End a run that is still PENDING or RUNNING with ``error`` (no-op if it has ended)."""
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+
+    get_backend().transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)
+
+
+def resources(prepared: Prepared, num_cpus: float | None, num_gpus: float | None) -> dict[str, float]:
+    """Ray resource options: the flags if given, else the action's config.yaml values."""
+    action = prepared.config.actions[prepared.invocation.action]
+    chosen = {
+        "num_cpus": num_cpus if num_cpus is not None else action.num_cpus,
+        "num_gpus": num_gpus if num_gpus is not None else action.num_gpus,
+    }
+    return {k: v for k, v in chosen.items() if v is not None}
+
+
+def ray_runtime_env(prepared: Prepared, settings: Settings) -> dict[str, Any]:
+    """The Ray runtime env of the action: its ``get_runtime_env()`` plus the backend settings."""
+    from synapse_sdk.runtime_env.ray import backend_env_vars, to_ray_runtime_env
+
+    inv = prepared.invocation
+    action = prepared.action_class(
+        params=inv.params, plugin_config=prepared.config, envs=inv.envs, plugin_path=inv.path,
+        run_id=inv.run_id,
+    )  # fmt: skip
+    return to_ray_runtime_env(
+        action.get_runtime_env(), prepared.config.package_manager, extra_env_vars=backend_env_vars(settings)
+    )
+
+
+class RayTaskExecutor:
+    """Runs ``task`` actions as Ray remote tasks on the cluster at ``address``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        address: str,
+        *,
+        num_cpus: float | None = None,
+        num_gpus: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.address = address
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+
+    def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
+        """Run the action as a Ray task, show its events to ``observers``, return its result."""
+        from synapse_sdk.backend import get_backend
+        from synapse_sdk.plugins.categories.base import run_record
+
+        inv = prepared.invocation
+        record = run_record(
+            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
+            category=prepared.action_class.category,
+        )  # fmt: skip
+        store = get_backend(self.settings)
+        ref = self._start(prepared, record, store)
+        follower = None
+        if observers:
+            from synapse_sdk.execution.follow import follow_run
+
+            follower = threading.Thread(target=follow_run, args=(store, inv.run_id, observers), daemon=True)
+            follower.start()
+        try:
+            outcome = self._wait(ref, inv.run_id)
+        finally:
+            if follower is not None:
+                follower.join(timeout=5)
+        if outcome["ok"]:
+            return outcome["result"]
+        if outcome.get("exit_code") == 2:
+            raise ExecutionError(f"run {inv.run_id}: {outcome['error']}", run_id=inv.run_id)
+        raise ExecutionError(
+            f"action {inv.action!r} failed on Ray: {outcome['error']} "
+            f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",
+            run_id=inv.run_id,
+        )
+
+    def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
+        """Start the task and return the PENDING run at once; the task records the rest."""
+        from synapse_sdk.backend import get_backend
+
+        store = get_backend(self.settings)
+        self._start(prepared, record, store)
+        return store.get_run(record.id)
+
+    def _start(self, prepared: Prepared, record: NewRun, store: Any) -> Any:
+        from synapse_sdk.execution.ray_cluster import connect
+
+        connect(self.address)
+        fn = self._remote(prepared)
+        extra = {**record.extra, "ray": {"address": self.address, "kind": "task"}}
+        store.create_run(record.model_copy(update={"extra": extra}))
+        payload = {**asdict(prepared.invocation), "shipped": True}
+        return fn.remote(payload)
+
+    def _remote(self, prepared: Prepared) -> Any:
+        """The remote function with this plugin's runtime env and resources, built once."""
+        import json
+
+        env = ray_runtime_env(prepared, self.settings)
+        opts = resources(prepared, self.num_cpus, self.num_gpus)
+        key = json.dumps([env, opts], sort_keys=True, default=str)
+        with _remote_lock:
+            fn = _remotes.get(key)
+            if fn is None:
+                import ray
+
+                from synapse_sdk.runtime_env.ray import upload_working_dir
+
+                try:
+                    uploaded = upload_working_dir(env)
+                except Exception as exc:
+                    raise ExecutionError(f"cannot upload the plugin to Ray: {exc}") from exc
+                fn = _remotes[key] = ray.remote(execute).options(runtime_env=uploaded, max_retries=0, **opts)
+        return fn
+
+    def _wait(self, ref: Any, run_id: str) -> dict[str, Any]:
+        """The task's outcome; Ray's own failures end the run FAILED with Ray's reason."""
+        import ray
+        from ray.exceptions import RayError, RuntimeEnvSetupError, TaskCancelledError, WorkerCrashedError
+
+        try:
+            return ray.get(ref)
+        except TaskCancelledError as exc:
+            fail_unstarted(run_id, "stopped: the Ray task was cancelled", status="STOPPED")
+            raise ExecutionError(f"run {run_id}: the Ray task was cancelled", run_id=run_id) from exc
+        except RayError as exc:
+            if isinstance(exc, RuntimeEnvSetupError):
+                reason = f"Ray could not set up the runtime env: {ray_reason(exc)}"
+            elif isinstance(exc, WorkerCrashedError):
+                reason = f"Ray worker died: {ray_reason(exc)}"
+            else:
+                reason = f"Ray task failed: {type(exc).__name__}: {ray_reason(exc)}"
+            fail_unstarted(run_id, reason)
+            raise ExecutionError(f"run {run_id}: {reason}", run_id=run_id) from exc
+
+
+def ray_reason(exc: BaseException, limit: int = 2000) -> str:
+    """Ray's error text without blank lines, cut to ``limit`` characters from the end."""
+    text = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else "..." + text[-limit:]
