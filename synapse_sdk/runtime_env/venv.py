@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ SDK_LINK_DIR = "synapse-sdk"
 WORKER_DISTRIBUTIONS = ("pydantic", "pyyaml", "httpx")
 _FALLBACK_WORKER_REQUIREMENTS = ("pydantic>=2.6", "PyYAML>=6.0", "httpx>=0.27")
 KEY_LENGTH = 24
+logger = logging.getLogger(__name__)
 
 
 def worker_requirements() -> tuple[str, ...]:
@@ -110,6 +112,7 @@ def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Pa
         if final.exists():
             shutil.rmtree(final)  # not ours: an env without its marker is never trusted
         tmp = root / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        logger.info("building env %s for %s with %s", key, label, spec.package_manager)
         try:
             started = time.monotonic()
             _build(spec, tmp, extra, label)
