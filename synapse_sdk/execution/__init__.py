@@ -9,14 +9,28 @@ if TYPE_CHECKING:
     from synapse_sdk.settings import Settings
 
 
-def get_executor(method: str, settings: Settings, *, debug: bool = False) -> Executor:
+def get_executor(
+    method: str,
+    settings: Settings,
+    *,
+    debug: bool = False,
+    num_cpus: float | None = None,
+    num_gpus: float | None = None,
+) -> Executor:
     """The executor for an action ``method`` (job, task, restapi) under ``settings``.
 
     ``debug`` always runs the local code in this process. Without a Ray address every method
-    runs on this machine.
+    runs on this machine; with one, ``job`` goes to the Ray Jobs API and ``task`` (or a single
+    ``restapi`` call) to a Ray task, with ``num_cpus``/``num_gpus`` overriding config.yaml.
     """
     from synapse_sdk.execution.local import LocalExecutor
 
+    if settings.ray_address and not debug:
+        from synapse_sdk.execution.ray_job import RayJobExecutor
+        from synapse_sdk.execution.ray_task import RayTaskExecutor
+
+        cls = RayJobExecutor if method == "job" else RayTaskExecutor
+        return cls(settings, settings.ray_address, num_cpus=num_cpus, num_gpus=num_gpus)
     if method == "job" and not debug:
         from synapse_sdk.execution.subprocess_job import SubprocessJobExecutor
 

@@ -66,6 +66,10 @@ def refresh(store: RunStore, record: RunRecord) -> RunRecord:
     """Notice a dead worker: an active run whose processes are gone becomes FAILED, logs kept."""
     if record.status not in ACTIVE:
         return record
+    if (record.extra.get("ray") or {}).get("kind") in ("job", "serve"):
+        from synapse_sdk.execution import ray_job  # Ray knows how its jobs and Serve apps are doing
+
+        return ray_job.refresh(store, record)
     reason = None
     if record.host == socket.gethostname():
         fingerprint = store.pid_started(record.id)
@@ -86,6 +90,10 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
     record = refresh(store, store.get_run(run_id))
     if record.status.is_terminal:
         return record
+    if (record.extra.get("ray") or {}).get("kind") in ("job", "serve"):
+        from synapse_sdk.execution import ray_job
+
+        return ray_job.stop(store, record, grace)
     store.update(run_id, stop_requested=1)
     target = record.pid or record.supervisor_pid
     if target is None:

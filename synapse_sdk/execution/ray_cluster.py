@@ -22,6 +22,7 @@ NAMESPACE = "synapse"
 DEFAULT_PORTS = {"": 6379, "ray": 10001, "http": 8265, "https": 443}
 
 _connected: str | None = None
+_clients: dict[str, Any] = {}
 
 
 def connect_timeout() -> float:
@@ -91,11 +92,15 @@ def connect(address: str) -> None:
 
 def job_client(address: str) -> Any:
     """A ``JobSubmissionClient`` for ``address`` (a cluster or dashboard address)."""
+    client = _clients.get(address)
+    if client is not None:
+        return client
     check_reachable(address)
     from ray.job_submission import JobSubmissionClient
 
     try:
-        return JobSubmissionClient(address)
+        client = _clients[address] = JobSubmissionClient(address)
+        return client
     except Exception as exc:
         raise ExecutionError(
             f"cannot reach the Ray Jobs API at {address!r}: {type(exc).__name__}: {exc}; "

@@ -1,0 +1,235 @@
+"""``job`` actions through the Ray Jobs API; ``synapse job get/logs/stop`` map onto Ray's job.
+
+The submission id is the run id. The run record keeps ``extra["ray"] = {"address",
+"dashboard", "submission_id", "kind": "job"}`` so any later ``synapse job`` command can ask
+Ray how the job is doing. The job's entrypoint is ``python -m synapse_sdk.execution.ray_job``
+in the uploaded plugin folder; it reads the invocation from ``SYNAPSE_INVOCATION`` and runs
+the action like a local worker does, reporting to the backend named by the runtime env.
+A job that fails before the action starts (a requirement that does not install, a missing
+interpreter) ends FAILED with Ray's reason, and the tail of Ray's job log is kept in the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from synapse_sdk.errors import ExecutionError
+
+if TYPE_CHECKING:
+    from synapse_sdk.backend.schemas import NewRun, RunRecord
+    from synapse_sdk.execution.runner import Prepared
+    from synapse_sdk.plugins.run.sinks import RunSink
+    from synapse_sdk.settings import Settings
+
+ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
+INVOCATION_ENV = "SYNAPSE_INVOCATION"
+#: Lines of Ray's own job log copied into a run that failed before its action recorded anything.
+LOG_TAIL = 40
+
+
+class RayJobExecutor:
+    """Submits ``job`` actions to the Ray Jobs API of the cluster at ``address``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        address: str,
+        *,
+        num_cpus: float | None = None,
+        num_gpus: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.address = address
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+
+    def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
+        """Submit, follow the run's events until it ends, and return its result or raise."""
+        from synapse_sdk.execution.follow import follow_run
+        from synapse_sdk.plugins.categories.base import run_record
+
+        inv = prepared.invocation
+        record = run_record(
+            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
+            category=prepared.action_class.category, is_job=True,
+        )  # fmt: skip
+        self.submit(prepared, record)
+        from synapse_sdk.backend import get_backend
+
+        final = follow_run(get_backend(self.settings), inv.run_id, observers)
+        if final.status.value == "SUCCEEDED":
+            return final.result
+        raise ExecutionError(
+            f"action {inv.action!r} {final.status.value} on Ray: {final.error} "
+            f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",
+            run_id=inv.run_id,
+        )
+
+    def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
+        """Create the PENDING run and submit it as a Ray job with the same id; returns at once."""
+        from synapse_sdk.backend import get_backend
+        from synapse_sdk.execution.ray_cluster import job_client
+        from synapse_sdk.execution.ray_task import fail_unstarted, ray_reason, ray_runtime_env, resources
+
+        client = job_client(self.address)
+        inv = prepared.invocation
+        env = ray_runtime_env(prepared, self.settings)
+        env.setdefault("env_vars", {})[INVOCATION_ENV] = encode_invocation(prepared)
+        opts = resources(prepared, self.num_cpus, self.num_gpus)
+        ray_info = {
+            "address": self.address,
+            "dashboard": client.get_address(),
+            "submission_id": inv.run_id,
+            "kind": "job",
+        }
+        store = get_backend(self.settings)
+        extra = {**record.extra, "ray": ray_info}
+        store.create_run(record.model_copy(update={"is_job": True, "extra": extra}))
+        try:
+            client.submit_job(
+                entrypoint=ENTRYPOINT,
+                submission_id=inv.run_id,
+                runtime_env=env,
+                entrypoint_num_cpus=opts.get("num_cpus"),
+                entrypoint_num_gpus=opts.get("num_gpus"),
+                metadata={"synapse_run_id": inv.run_id, "plugin": prepared.config.uri, "action": inv.action},
+            )
+        except Exception as exc:
+            reason = f"Ray did not accept the job: {ray_reason(exc)}"
+            fail_unstarted(inv.run_id, reason)
+            raise ExecutionError(f"run {inv.run_id}: {reason}", run_id=inv.run_id) from exc
+        return store.get_run(inv.run_id)
+
+
+def encode_invocation(prepared: Prepared) -> str:
+    """The invocation as base64 JSON for the job's environment (the plugin path is the job's cwd)."""
+    return base64.b64encode(json.dumps(asdict(prepared.invocation)).encode()).decode()
+
+
+# -- what `synapse job get/logs/stop` do for a run submitted to Ray ---------------------------------
+
+
+def refresh(store: Any, record: RunRecord) -> RunRecord:
+    """Reconcile an active run with Ray's view of its job; unreachable Ray leaves it unchanged."""
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+
+    info = _job_info(record)
+    if info is None:
+        return record
+    status = str(getattr(info.status, "value", info.status))
+    if status in ("PENDING", "RUNNING"):
+        return record
+    store_record = store.get_run(record.id)
+    if store_record.status not in ACTIVE:
+        return store_record
+    if status == "STOPPED" or store_record.stop_requested:
+        new, error = RunStatus.STOPPED, "stopped: the Ray job was stopped"
+    elif status == "FAILED":
+        new, error = RunStatus.FAILED, f"Ray job failed: {info.message or 'no reason given'}"
+    else:
+        new, error = RunStatus.FAILED, f"Ray job ended {status} without recording an outcome"
+    _keep_ray_log_tail(store, record)
+    store.transition(record.id, ACTIVE, new, finished_at=time.time(), error=error)
+    return store.get_run(record.id)
+
+
+def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
+    """Stop the Ray job (SIGTERM, Ray kills it after its own timeout) and wait for the outcome."""
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.ray_cluster import job_client
+
+    ray_info = record.extra["ray"]
+    store.update(record.id, stop_requested=1)
+    client = job_client(ray_info.get("dashboard") or ray_info["address"])
+    try:
+        client.stop_job(ray_info["submission_id"])
+    except Exception as exc:
+        raise ExecutionError(f"Ray could not stop job {record.id!r}: {exc}", run_id=record.id) from exc
+    deadline = time.monotonic() + grace + 5
+    while time.monotonic() < deadline:
+        current = refresh(store, store.get_run(record.id))
+        if current.status.is_terminal:
+            return current
+        time.sleep(0.2)
+    store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
+                     error=f"stopped: Ray job did not end within {grace + 5:g}s")  # fmt: skip
+    return store.get_run(record.id)
+
+
+def _job_info(record: RunRecord) -> Any:
+    ray_info = record.extra["ray"]
+    try:
+        from synapse_sdk.execution.ray_cluster import job_client
+
+        client = job_client(ray_info.get("dashboard") or ray_info["address"])
+        return client.get_job_info(ray_info["submission_id"])
+    except Exception:  # noqa: BLE001 - an unreachable cluster must not break `synapse job list`
+        return None
+
+
+def _keep_ray_log_tail(store: Any, record: RunRecord) -> None:
+    """Copy the end of Ray's job log into the run when the action itself logged nothing."""
+    from synapse_sdk.backend.schemas import EventBatch
+
+    if store.count_logs(record.id):
+        return
+    ray_info = record.extra["ray"]
+    try:
+        from synapse_sdk.execution.ray_cluster import job_client
+
+        client = job_client(ray_info.get("dashboard") or ray_info["address"])
+        text = client.get_job_logs(ray_info["submission_id"])
+    except Exception:  # noqa: BLE001 - the log tail is a courtesy; the status change must happen
+        return
+    lines = [line for line in text.splitlines() if line.strip()][-LOG_TAIL:]
+    now = time.time()
+    rows = [(now, "ERROR", f"[ray] {line}", None, None) for line in lines]
+    if rows:
+        store.write_events(record.id, EventBatch(logs=rows))
+
+
+# -- the job's entrypoint, inside the cluster --------------------------------------------------------
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    from synapse_sdk.errors import ActionStopped
+
+    raise ActionStopped()
+
+
+def main() -> int:
+    """Run the invocation from ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
+    import os
+
+    from synapse_sdk.errors import ActionStopped, SynapseError
+    from synapse_sdk.execution.invocation import Invocation
+    from synapse_sdk.execution.local import run_in_process
+    from synapse_sdk.execution.ray_task import fail_unstarted
+
+    data = json.loads(base64.b64decode(os.environ.pop(INVOCATION_ENV)))
+    invocation = replace(Invocation(**data), plugin_path=str(Path.cwd()), python=sys.executable)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        run_in_process(invocation)
+    except ActionStopped:
+        return 143
+    except SynapseError as exc:
+        fail_unstarted(invocation.run_id, str(exc))
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:
+        fail_unstarted(invocation.run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
