@@ -32,8 +32,20 @@ def run(
     job_id: str = typer.Option(None, "--job-id", help="Submit as a background job with this id."),
     path: Path = typer.Option(None, "--path", help="The plugin folder (default: current)."),
     env: list[str] = typer.Option(None, "--env", help="KEY=VALUE passed to the action."),
+    host: str = typer.Option("127.0.0.1", "--host", help="'serve' only: interface to bind."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="'serve' only: TCP port."),
 ) -> None:
-    """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON."""
+    """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON.
+
+    ACTION 'serve' starts the development REST server for the plugin's restapi actions.
+    """
+    from synapse_sdk.cli.serve import SERVE
+
+    if action == SERVE and not job_id:
+        from synapse_sdk.cli.serve import serve_plugin
+
+        serve_plugin(path=path, plugin=plugin, host=host, port=port, envs=_parse_envs(env), debug=debug)
+        return
     from synapse_sdk.execution import get_executor
     from synapse_sdk.execution.runner import parse_params, prepare
     from synapse_sdk.settings import Settings
