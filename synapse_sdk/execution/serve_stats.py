@@ -9,6 +9,7 @@ error is still logged but successful requests are sampled; the metrics always co
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -25,7 +26,8 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of already sorted values, nearest rank."""
     if not sorted_values:
         return 0.0
-    index = min(len(sorted_values) - 1, max(0, int(round(q * len(sorted_values) + 0.5)) - 1))
+    rank = math.ceil(q * len(sorted_values) - 1e-9)  # nearest rank; the epsilon absorbs float error
+    index = min(len(sorted_values) - 1, max(0, rank - 1))
     return sorted_values[index]
 
 
