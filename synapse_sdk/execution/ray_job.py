@@ -120,6 +120,7 @@ def encode_invocation(prepared: Prepared) -> str:
 def refresh(store: Any, record: RunRecord) -> RunRecord:
     """Reconcile an active run with Ray's view of its job; unreachable Ray leaves it unchanged."""
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.ray_task import ray_reason
 
     info = _job_info(record)
     if info is None:
@@ -133,10 +134,10 @@ def refresh(store: Any, record: RunRecord) -> RunRecord:
     if status == "STOPPED" or store_record.stop_requested:
         new, error = RunStatus.STOPPED, "stopped: the Ray job was stopped"
     elif status == "FAILED":
-        new, error = RunStatus.FAILED, f"Ray job failed: {info.message or 'no reason given'}"
+        new, error = RunStatus.FAILED, f"Ray job failed: {ray_reason(info.message or 'no reason given')}"
     else:
         new, error = RunStatus.FAILED, f"Ray job ended {status} without recording an outcome"
-    _keep_ray_log_tail(store, record)
+    _keep_ray_log_tail(store, record, info.message)
     store.transition(record.id, ACTIVE, new, finished_at=time.time(), error=error)
     return store.get_run(record.id)
 
@@ -175,21 +176,22 @@ def _job_info(record: RunRecord) -> Any:
         return None
 
 
-def _keep_ray_log_tail(store: Any, record: RunRecord) -> None:
-    """Copy the end of Ray's job log into the run when the action itself logged nothing."""
+def _keep_ray_log_tail(store: Any, record: RunRecord, message: str | None) -> None:
+    """Copy Ray's reason and the end of its job log into a run whose action logged nothing."""
     from synapse_sdk.backend.schemas import EventBatch
 
     if store.count_logs(record.id):
         return
     ray_info = record.extra["ray"]
+    text = ""
     try:
         from synapse_sdk.execution.ray_cluster import job_client
 
         client = job_client(ray_info.get("dashboard") or ray_info["address"])
         text = client.get_job_logs(ray_info["submission_id"])
     except Exception:  # noqa: BLE001 - the log tail is a courtesy; the status change must happen
-        return
-    lines = [line for line in text.splitlines() if line.strip()][-LOG_TAIL:]
+        pass
+    lines = [line for line in f"{message or ''}\n{text}".splitlines() if line.strip()][-LOG_TAIL:]
     now = time.time()
     rows = [(now, "ERROR", f"[ray] {line}", None, None) for line in lines]
     if rows:

@@ -221,8 +221,16 @@ class RayTaskExecutor:
             raise ExecutionError(f"run {run_id}: {reason}", run_id=run_id) from exc
 
 
-def ray_reason(exc: BaseException, limit: int = 2000) -> str:
-    """Ray's error text without blank lines, cut to ``limit`` characters from the end."""
-    text = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    text = text or type(exc).__name__
-    return text if len(text) <= limit else "..." + text[-limit:]
+def ray_reason(exc: BaseException | str, limit: int = 600) -> str:
+    """Ray's error text in one line: its first line plus the lines that say ``ERROR``."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    picked = [lines[0]]
+    for line in lines[1:]:
+        if line.startswith("ERROR") and line not in picked and len(picked) < 4:
+            picked.append(line)
+    if len(picked) == 1 and len(lines) > 1:
+        picked.append(lines[-1])  # a traceback's last line names the exception
+    text = " | ".join(picked)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
