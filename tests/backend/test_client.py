@@ -46,7 +46,19 @@ def test_a_host_without_a_token_is_bad_input(server):
         get_backend(Settings(home=server.home, host=server.url))
 
 
-def test_run_store_methods_round_trip(backend):
+@pytest.fixture(params=["embedded", "http"])
+def any_backend(request, tmp_path):
+    """The same contract, run against the SQLite store and against the HTTP client."""
+    from synapse_sdk.backend.store.runs import RunStore
+
+    if request.param == "embedded":
+        return RunStore(tmp_path / "contract.db")
+    return request.getfixturevalue("backend")
+
+
+def test_run_store_methods_round_trip(any_backend):
+    backend = any_backend
+    backend.create_run(NewRun(id="c0", action="other"))  # an older run, listed after c1
     record = backend.create_run(NewRun(id="c1", action="train", params={"epochs": 3}))
     assert record.status is RunStatus.PENDING
     assert backend.transition("c1", [RunStatus.PENDING], RunStatus.RUNNING, pid=123, started_at=time.time())
@@ -73,7 +85,15 @@ def test_run_store_methods_round_trip(backend):
     assert (got.status, got.result, got.progress["training"]["percent"]) == (
         RunStatus.SUCCEEDED, {"ok": True}, 100.0,
     )  # fmt: skip
-    assert "c1" in [r.id for r in backend.list_runs(status=RunStatus.SUCCEEDED)]
+    assert [r.id for r in backend.list_runs(status=RunStatus.SUCCEEDED)][0] == "c1"
+    assert [r.id for r in backend.list_runs(limit=2)] == ["c1", "c0"]
+
+
+def test_backend_serve_without_a_token_is_bad_input(tmp_path):
+    proc = run_cli("backend", "serve", "--port", str(free_port()),
+                   env={"SYNAPSE_HOME": str(tmp_path), "SYNAPSE_ACCESS_TOKEN": ""})  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: SYNAPSE_ACCESS_TOKEN is not set; the HTTP backend requires a token")
 
 
 def test_server_errors_become_our_errors(backend):
