@@ -34,7 +34,7 @@ def create_app(settings: Settings, store: RunStore | None = None, token: str | N
 
     from synapse_sdk import __version__
     from synapse_sdk.backend.server.auth import check_token, require_token
-    from synapse_sdk.backend.server.routes import runs
+    from synapse_sdk.backend.server.routes import releases, runs
     from synapse_sdk.backend.store.runs import RunStore
 
     app = FastAPI(
@@ -59,4 +59,5 @@ def create_app(settings: Settings, store: RunStore | None = None, token: str | N
 
     secured = [Depends(require_token)]
     app.include_router(runs.router, dependencies=secured)
+    app.include_router(releases.router, dependencies=secured)
     return app

@@ -1,0 +1,84 @@
+"""``/releases``: publish a release (archive checked against its sha256), list, get, download."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from fastapi import APIRouter, Request, Response  # noqa: TID253 - server-only module
+from pydantic import BaseModel
+
+from synapse_sdk.backend.releases import NewRelease, ReleaseRecord
+from synapse_sdk.backend.store.releases import ReleaseStore
+from synapse_sdk.errors import ChecksumMismatch, ReleaseError
+from synapse_sdk.packaging.checksum import sha256_bytes
+
+router = APIRouter(prefix="/releases", tags=["releases"])
+
+
+class PublishIn(BaseModel):
+    """A release's metadata and its archive, base64-encoded."""
+
+    release: NewRelease
+    archive_b64: str
+
+
+class PublishOut(BaseModel):
+    """The stored release and whether this request created it."""
+
+    release: ReleaseRecord
+    created: bool
+
+
+def _store(request: Request) -> ReleaseStore:
+    store = getattr(request.app.state, "release_store", None)
+    if store is None:
+        settings = request.app.state.settings
+        store = request.app.state.release_store = ReleaseStore(settings.db_path, settings.home / "archives")
+    return store
+
+
+@router.post("", response_model=PublishOut)
+def publish(body: PublishIn, request: Request) -> PublishOut:
+    """Store a release; the archive must hash to the declared checksum and size."""
+    try:
+        archive = base64.b64decode(body.archive_b64, validate=True)
+    except binascii.Error:
+        raise ReleaseError("archive_b64: not valid base64") from None
+    actual = sha256_bytes(archive)
+    if actual != body.release.checksum or len(archive) != body.release.size:
+        raise ChecksumMismatch(
+            f"{body.release.code}@{body.release.version}: the uploaded archive has sha256 {actual} "
+            f"({len(archive)} bytes), not the declared {body.release.checksum}; upload again"
+        )
+    record, created = _store(request).add_release(body.release, archive)
+    return PublishOut(release=record, created=created)
+
+
+@router.get("", response_model=list[ReleaseRecord])
+def list_releases(request: Request, code: str | None = None) -> list[ReleaseRecord]:
+    """Releases of ``code`` (every plugin when omitted), newest version first."""
+    return _store(request).list_releases(code)
+
+
+@router.get("/{code}/latest", response_model=ReleaseRecord)
+def latest(code: str, request: Request) -> ReleaseRecord:
+    """The newest stable release of ``code``."""
+    return _store(request).get_release(code)
+
+
+@router.get("/{code}/{version}", response_model=ReleaseRecord)
+def get_release(code: str, version: str, request: Request) -> ReleaseRecord:
+    """One release."""
+    return _store(request).get_release(code, version)
+
+
+@router.get("/{code}/{version}/archive")
+def archive(code: str, version: str, request: Request) -> Response:
+    """The archive bytes as stored; the client verifies them against the release's checksum."""
+    store = _store(request)
+    record = store.get_release(code, version)
+    data = store.fetch_archive(record, store.archives_dir).read_bytes()
+    return Response(
+        content=data, media_type="application/gzip", headers={"X-Checksum-Sha256": record.checksum}
+    )
