@@ -22,6 +22,7 @@ NAMESPACE = "synapse"
 DEFAULT_PORTS = {"": 6379, "ray": 10001, "http": 8265, "https": 443}
 
 _connected: str | None = None
+_dashboard: str | None = None
 _clients: dict[str, Any] = {}
 
 
@@ -62,14 +63,14 @@ def check_reachable(address: str) -> None:
         ) from exc
 
 
-def connect(address: str) -> None:
-    """Connect this process to the cluster at ``address`` once (a second address is an error)."""
-    global _connected
+def connect(address: str) -> str | None:
+    """Connect this process to the cluster at ``address`` once; return its dashboard address."""
+    global _connected, _dashboard
     import ray
 
     if ray.is_initialized():
         if _connected in (None, address):
-            return
+            return _dashboard
         raise UsageError(f"this process is connected to Ray at {_connected!r}, not {address!r}")
     if address.startswith(("http://", "https://")):
         raise UsageError(
@@ -78,7 +79,7 @@ def connect(address: str) -> None:
         )
     check_reachable(address)
     try:
-        ray.init(
+        context = ray.init(
             address=address,
             namespace=NAMESPACE,
             logging_level=logging.WARNING,
@@ -88,6 +89,8 @@ def connect(address: str) -> None:
     except Exception as exc:
         raise ExecutionError(f"cannot connect to Ray at {address!r}: {type(exc).__name__}: {exc}") from exc
     _connected = address
+    _dashboard = getattr(context, "dashboard_url", None) or None
+    return _dashboard
 
 
 def job_client(address: str) -> Any:

@@ -122,6 +122,10 @@ def refresh(store: Any, record: RunRecord) -> RunRecord:
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
     from synapse_sdk.execution.ray_task import ray_reason
 
+    if record.extra["ray"].get("kind") == "serve":
+        from synapse_sdk.execution import ray_serve
+
+        return ray_serve.refresh(store, record)
     info = _job_info(record)
     if info is None:
         return record
@@ -148,6 +152,10 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     from synapse_sdk.execution.ray_cluster import job_client
 
     ray_info = record.extra["ray"]
+    if ray_info.get("kind") == "serve":
+        from synapse_sdk.execution import ray_serve
+
+        return ray_serve.stop(store, record)
     store.update(record.id, stop_requested=1)
     client = job_client(ray_info.get("dashboard") or ray_info["address"])
     try:
