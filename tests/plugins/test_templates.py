@@ -160,3 +160,10 @@ def test_the_record_reproduces_the_plugin(tmp_path: Path) -> None:
     )  # fmt: skip
     assert tree(first) == tree(second)
     assert "Twice" in (second / "README.md").read_text()
+
+
+def test_output_folders_are_created(tmp_path: Path) -> None:
+    folder = render_plugin("deep", "smart_tool", output_dir=tmp_path / "a" / "b")
+
+    assert folder == tmp_path / "a" / "b" / "synapse-deep-plugin"
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["synapse-deep-plugin"]

@@ -144,6 +144,7 @@ def render_plugin(
     chosen = validate_actions(template.category, actions)
     target = check_target(output_dir, code)
     context = _context(template, code, name or default_name(code), description, chosen)
+    made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".synapse-create-", dir=target.parent))
     try:
@@ -154,8 +155,13 @@ def render_plugin(
         (project / RECORD_FILE).write_text(json.dumps(_record(template, context), indent=2) + "\n")
         check_target(output_dir, code)
         os.rename(project, target)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:  # innermost first: only the folders this call created
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -3,7 +3,9 @@
 ``ExportAction`` reads the items (for now from the JSON/JSONL file named in
 ``filter.source``), then for every item runs ``before_convert`` -> ``convert_data`` ->
 ``after_convert`` and saves the result (and the original file) under
-``<storage>/<path>/<name>/``, reporting progress as ``dataset_conversion``.
+``<storage>/<path>/<name>/``, reporting progress as ``dataset_conversion``. Until storage
+providers are connected, ``storage`` is a local folder, or an id ``N`` meaning the folder
+``$SYNAPSE_HOME/storages/N``.
 """
 
 import json
