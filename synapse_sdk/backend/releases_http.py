@@ -44,6 +44,16 @@ class HttpReleaseRegistry:
             transport=transport,
         )
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> HttpReleaseRegistry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
