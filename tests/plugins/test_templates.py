@@ -133,6 +133,12 @@ def test_generated_code_is_lint_clean(generated: dict[str, Path]) -> None:
         capture_output=True, text=True, cwd=next(iter(generated.values())).parent,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
+    formatted = subprocess.run(
+        [str(ruff), "format", "--isolated", "--no-cache", "--check", "--line-length", "110",
+         *[str(f) for f in generated.values()]],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert formatted.returncode == 0, formatted.stdout
 
 
 def test_some_actions_only(tmp_path: Path) -> None:

@@ -44,10 +44,16 @@ class Exporter(BaseExporter):
         annotations = []
         for n, ann in enumerate(item.get("annotations", []), start=1):
             x, y, w, h = ann["bbox"]
-            annotations.append({
-                "id": n, "image_id": data["id"], "category_id": category_ids[ann["label"]],
-                "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0,
-            })  # fmt: skip
+            annotations.append(
+                {
+                    "id": n,
+                    "image_id": data["id"],
+                    "category_id": category_ids[ann["label"]],
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                }
+            )
         coco = {"images": [image], "annotations": annotations, "categories": categories}
         if self.params.get("include_metadata"):
             coco["info"] = {"source_id": data["id"], "target": self.params.get("target")}

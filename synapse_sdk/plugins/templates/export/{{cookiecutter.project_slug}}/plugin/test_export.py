@@ -16,8 +16,10 @@ def test_export_writes_coco_files_and_originals(synapse_run, tmp_path):
     assert coco["annotation_count"] == len(coco["annotations"]) == 2
     assert {c["name"] for c in coco["categories"]} == {"car", "person"}
     assert sorted(p.name for p in (out / "origin_files").iterdir()) == [
-        "park_003.png", "street_001.png", "street_002.png",
-    ]  # fmt: skip
+        "park_003.png",
+        "street_001.png",
+        "street_002.png",
+    ]
     assert run.progress["dataset_conversion"]["percent"] == 100
     assert [e["status"] for e in run.events("export_file")] == ["success"] * 3
     assert run.metrics["labels"]["car"] == 3

@@ -61,5 +61,9 @@ class PostAnnotationAction(BasePostAnnotationAction):
             },
             "review",
         )
-        return {"status": "success", "accepted": accepted, "needs_review": len(reviewed) - accepted,
-                "output_path": str(output)}  # fmt: skip
+        return {
+            "status": "success",
+            "accepted": accepted,
+            "needs_review": len(reviewed) - accepted,
+            "output_path": str(output),
+        }

@@ -29,10 +29,16 @@ class ToTaskAction(BaseToTaskAction):
         for number, unit in enumerate(units, start=1):
             assignee = annotators[(number - 1) % len(annotators)]
             per_annotator[assignee] += 1
-            tasks.append({
-                "id": f"{self.params['project']}-task-{number:04d}", "project": self.params["project"],
-                "data_unit": unit["id"], "file": unit["file"], "assignee": assignee, "status": "pending",
-            })  # fmt: skip
+            tasks.append(
+                {
+                    "id": f"{self.params['project']}-task-{number:04d}",
+                    "project": self.params["project"],
+                    "data_unit": unit["id"],
+                    "file": unit["file"],
+                    "assignee": assignee,
+                    "status": "pending",
+                }
+            )
             self.run.set_progress(number, len(units), "tasks")
         output = plugin_file(self.params["output_path"])
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -50,9 +50,10 @@ class UploadAction(BaseUploadAction):
         pattern = "**/*" if self.params["recursive"] else "*"
         extensions = {e.lower() for e in self.params["extensions"]}
         files = [
-            p for p in sorted(source.glob(pattern))
+            p
+            for p in sorted(source.glob(pattern))
             if p.is_file() and (not extensions or p.suffix.lower() in extensions)
-        ]  # fmt: skip
+        ]
         self.run.log_message(f"Uploading {len(files)} file(s) from {source} to {destination}")
 
         manifest_file = destination / "manifest.json"
