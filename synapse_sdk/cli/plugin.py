@@ -34,6 +34,11 @@ def run(
     env: list[str] = typer.Option(None, "--env", help="KEY=VALUE passed to the action."),
     host: str = typer.Option("127.0.0.1", "--host", help="'serve' only: interface to bind."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="'serve' only: TCP port."),
+    ray_address: str = typer.Option(
+        None, "--ray-address", envvar="SYNAPSE_RAY_ADDRESS", help="Run on the Ray cluster at this address."
+    ),
+    num_cpus: float = typer.Option(None, "--num-cpus", min=0, help="Ray: CPUs per run or replica."),
+    num_gpus: float = typer.Option(None, "--num-gpus", min=0, help="Ray: GPUs per run or replica."),
 ) -> None:
     """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON.
 
@@ -41,6 +46,12 @@ def run(
     """
     from synapse_sdk.cli.serve import SERVE
 
+    if action == SERVE and not job_id and ray_address and not debug:
+        from synapse_sdk.cli.serve import deploy_on_ray
+
+        deploy_on_ray(path=path, plugin=plugin, host=host, port=port, envs=_parse_envs(env),
+                      address=ray_address, num_cpus=num_cpus, num_gpus=num_gpus)  # fmt: skip
+        return
     if action == SERVE and not job_id:
         from synapse_sdk.cli.serve import serve_plugin
 
@@ -51,6 +62,10 @@ def run(
     from synapse_sdk.settings import Settings
 
     settings = Settings.from_env()
+    if ray_address:
+        from dataclasses import replace
+
+        settings = replace(settings, ray_address=ray_address)
     if job_id:
         from synapse_sdk.execution.jobs import check_job_id
 
@@ -60,7 +75,9 @@ def run(
         home=str(settings.home), debug=debug,
     )  # fmt: skip
     inv = prepared.invocation
-    executor = get_executor(prepared.config.actions[action].method, settings, debug=debug)
+    executor = get_executor(
+        prepared.config.actions[action].method, settings, debug=debug, num_cpus=num_cpus, num_gpus=num_gpus
+    )
     if job_id:
         from synapse_sdk.plugins.categories.base import run_record
 

@@ -20,3 +20,29 @@ def serve_plugin(
     folder = resolve_plugin_dir(path, plugin)
     config = PluginConfig.load(folder)
     serve(folder, config, Settings.from_env(), host=host, port=port, envs=envs, debug=debug)
+
+
+def deploy_on_ray(
+    *, path: Path | None, plugin: str | None, host: str, port: int, envs: dict[str, str], address: str,
+    num_cpus: float | None = None, num_gpus: float | None = None,
+) -> None:  # fmt: skip
+    """Deploy the plugin's restapi actions as a Ray Serve app and print where it answers."""
+    import json
+    import sys
+
+    from synapse_sdk.execution.ray_serve import deploy
+    from synapse_sdk.execution.runner import resolve_plugin_dir
+    from synapse_sdk.plugins.config import PluginConfig
+    from synapse_sdk.settings import Settings
+
+    folder = resolve_plugin_dir(path, plugin)
+    config = PluginConfig.load(folder)
+    info = deploy(folder, config, Settings.from_env(), address, host=host, port=port, envs=envs,
+                  num_cpus=num_cpus, num_gpus=num_gpus)  # fmt: skip
+    print(json.dumps(info, indent=2))
+    print(
+        f"deployed {config.uri} on Ray Serve at {info['url']} (docs: {info['docs']}); "
+        f"serving run {info['run_id']}: see 'synapse job get {info['run_id']}', "
+        f"stop with 'synapse job stop {info['run_id']}'",
+        file=sys.stderr,
+    )

@@ -46,6 +46,9 @@ class RayJobExecutor:
         num_cpus: float | None = None,
         num_gpus: float | None = None,
     ) -> None:
+        from synapse_sdk.execution.ray_cluster import job_client
+
+        job_client(address)  # fails fast (bounded), before any run is recorded
         self.settings = settings
         self.address = address
         self.num_cpus = num_cpus

@@ -123,6 +123,9 @@ class RayTaskExecutor:
         num_cpus: float | None = None,
         num_gpus: float | None = None,
     ) -> None:
+        from synapse_sdk.execution.ray_cluster import connect
+
+        connect(address)  # fails fast (bounded), before any run is recorded
         self.settings = settings
         self.address = address
         self.num_cpus = num_cpus
