@@ -3,7 +3,8 @@
 Same methods as :class:`~synapse_sdk.backend.store.runs.RunStore`, so ``BackendSink``,
 ``Action.run_action`` and the ``synapse job`` commands work unchanged. Connection failures
 and 502/503/504 answers are retried with exponential backoff for up to ``retry_for`` seconds
-(an event post carries a batch id, so a retry the server already stored is not stored twice);
+(an event post carries a batch id, so a retry the server already stored is not stored twice;
+a create or transition resent after a broken connection is recognised when it already took);
 then, and for every other failure, httpx's exception becomes a ``BackendError`` (or
 ``RunNotFound`` / ``RunConflict`` for 404 / 409) raised ``from`` the original.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -54,6 +56,7 @@ class HttpBackend:
         if retry_for is None:
             retry_for = float(os.environ.get("SYNAPSE_HTTP_RETRY_SECONDS") or DEFAULT_RETRY_FOR)
         self.retry_for = retry_for
+        self._local = threading.local()  # per thread: whether the last request may have been sent twice
         self._client = httpx.Client(
             base_url=self.host,
             headers={"Authorization": f"Bearer {token}"},
@@ -85,10 +88,13 @@ class HttpBackend:
             kwargs["headers"] = {"Content-Type": "application/json"}
         deadline = time.monotonic() + self.retry_for
         delay = 0.05
+        self._local.resent = False
         while True:
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                # The request may have reached the server before the connection broke.
+                self._local.resent = not isinstance(exc, httpx.ConnectError) or self._local.resent
                 if time.monotonic() + delay < deadline:
                     time.sleep(delay)
                     delay = min(delay * 2, 2.0)
@@ -99,6 +105,7 @@ class HttpBackend:
                     "(check SYNAPSE_HOST)?"
                 ) from exc
             if response.status_code in _RETRY_STATUS and time.monotonic() + delay < deadline:
+                self._local.resent = True
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
@@ -133,9 +140,16 @@ class HttpBackend:
 
     def create_run(self, new: NewRun, status: RunStatus = RunStatus.PENDING) -> RunRecord:
         """Create a run; ``RunConflict`` if the id is taken."""
-        data = self._request(
-            "POST", "/runs", params={"status": RunStatus(status).value}, json=new.model_dump(mode="json")
-        )
+        try:
+            data = self._request(
+                "POST", "/runs", params={"status": RunStatus(status).value}, json=new.model_dump(mode="json")
+            )
+        except RunConflict:
+            if self._local.resent:  # our own first attempt got through before the connection broke
+                existing = self.get_run(new.id)
+                if (existing.action, existing.params) == (new.action, new.params):
+                    return existing
+            raise
         return RunRecord.model_validate(data)
 
     def transition(self, run_id: str, expected: Iterable[RunStatus], new: RunStatus, **fields: Any) -> bool:
@@ -145,7 +159,10 @@ class HttpBackend:
             "new": RunStatus(new).value,
             "fields": fields,
         }
-        return bool(self._request("POST", f"/runs/{run_id}/transition", json=body)["moved"])
+        moved = bool(self._request("POST", f"/runs/{run_id}/transition", json=body)["moved"])
+        if not moved and self._local.resent:  # the first attempt may have moved it already
+            return self.get_run(run_id).status is RunStatus(new)
+        return moved
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set bookkeeping fields without touching the status."""

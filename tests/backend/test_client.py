@@ -128,3 +128,40 @@ def test_job_commands_read_runs_through_the_server(backend, server, tmp_path):
     assert shown.returncode == 1
     assert "Error: backend" in shown.stderr
     assert "rejected the access token" in shown.stderr
+
+
+class LoseFirstResponse(httpx.HTTPTransport):
+    """A real transport that delivers each matching request but drops the first response.
+
+    It fakes only the network failing after the server acted: the one thing a test cannot
+    provoke reliably with a real server alone.
+    """
+
+    def __init__(self, method: str, path_suffix: str) -> None:
+        super().__init__()
+        self.method, self.path_suffix, self.dropped = method, path_suffix, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == self.method and request.url.path.endswith(self.path_suffix) and not self.dropped:
+            self.dropped += 1
+            response.read()
+            raise httpx.ReadError("connection reset after the server answered", request=request)
+        return response
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("POST", "/runs"), ("POST", "/transition"), ("POST", "/events")],
+    ids=["create", "transition", "events"],
+)
+def test_a_request_resent_after_its_response_was_lost_takes_effect_once(server, method, suffix):
+    transport = LoseFirstResponse(method, suffix)
+    run_id = f"resent-{suffix.strip('/')}"
+    with HttpBackend(server.url, server.token, transport=transport, retry_for=5) as client:
+        client.create_run(NewRun(id=run_id, action="train"))
+        assert client.transition(run_id, [RunStatus.PENDING], RunStatus.RUNNING)
+        client.write_events(run_id, EventBatch(logs=[(time.time(), "INFO", "once", None, None)]))
+        assert transport.dropped == 1
+        assert client.get_run(run_id).status is RunStatus.RUNNING
+        assert [e.message for e in client.get_logs(run_id)] == ["once"]
