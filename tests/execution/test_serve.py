@@ -260,3 +260,16 @@ def test_sigint_stops_the_server_cleanly(plugin, store):
     (record,) = store.list_runs()
     assert record.status == "STOPPED"
     assert json.dumps(record.metrics) == "{}", "no requests, no request metrics"
+
+
+def test_a_killed_server_leaves_a_failed_serving_run(plugin, store):
+    port = free_port()
+    server = subprocess.Popen([SYNAPSE, "plugin", "run", "serve", "--port", str(port)], cwd=plugin,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    wait_healthy(f"http://127.0.0.1:{port}/health", server)
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    (record,) = store.list_runs()
+    got = json.loads(run_cli("job", "get", record.id, "--json").stdout)
+    assert got["status"] == "FAILED"
+    assert got["error"] == f"worker died: process {server.pid} is gone"
