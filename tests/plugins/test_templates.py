@@ -19,7 +19,7 @@ import yaml
 
 from synapse_sdk.plugins.categories import CATEGORY_ACTIONS, DEFAULT_METHODS, Category
 from synapse_sdk.plugins.templates import RECORD_FILE, get_template, list_templates, render_plugin
-from tests.conftest import run_cli
+from tests.conftest import SYNAPSE, run_cli
 
 CATEGORIES = [c.value for c in Category]
 
@@ -123,6 +123,30 @@ def test_generated_tests_pass(generated: dict[str, Path], home: dict[str, str]) 
         )  # fmt: skip
         assert result.returncode == 0, f"{category}:\n{result.stdout[-3000:]}"
         assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_restapi_actions_serve_as_generated(generated: dict[str, Path], home: dict[str, str]) -> None:
+    """The neural_net plugin's restapi actions answer over the real dev server (setup() runs once)."""
+    import httpx
+
+    from tests.servers import free_port, stop_process, wait_healthy
+
+    folder, port = generated["neural_net"], free_port()
+    with open(folder.parent / "serve.log", "wb") as log:
+        proc = subprocess.Popen([SYNAPSE, "plugin", "run", "serve", "--debug", "--port", str(port)],
+                                cwd=folder, env=home, stdout=log, stderr=log)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{url}/health", proc)
+        inference = httpx.post(f"{url}/inference", json={"inputs": [[0.1, 0.1], [3, 3]]}, timeout=10)
+        assert [p["label"] for p in inference.json()["predictions"]] == [0, 1]
+        assert httpx.post(f"{url}/gradio", json={}, timeout=10).json()["prediction"]["label"] == 1
+        target = folder.parent / "deployments"
+        deployed = httpx.post(f"{url}/deployment", json={"target_dir": str(target)}, timeout=10).json()
+        assert (target / "toy-classifier" / deployed["version"] / "manifest.json").is_file()
+        assert httpx.post(f"{url}/inference", json={"inputs": []}, timeout=10).status_code == 422
+    finally:
+        stop_process(proc)
 
 
 def test_generated_code_is_lint_clean(generated: dict[str, Path]) -> None:
