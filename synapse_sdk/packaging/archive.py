@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import gzip
 import io
 import os
@@ -185,6 +186,7 @@ def extract_once(archive: str | Path, dest: str | Path) -> Path:
     tmp = dest.with_name(f".tmp-{dest.name}-{uuid.uuid4().hex[:8]}")
     try:
         extract_archive(archive, tmp)
+        compileall.compile_dir(tmp, quiet=2)  # every run imports this code: compile it once here
         try:
             tmp.rename(dest)
         except OSError:

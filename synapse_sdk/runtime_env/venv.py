@@ -148,7 +148,9 @@ def _build(spec: RuntimeEnvSpec, env: Path, extra: tuple[str, ...], label: str) 
     reqs.write_text(spec.requirements_text())
     python = str(env_python(env))
     if spec.package_manager == "uv":
-        cmd = [uv, "pip", "install", "--python", python, *spec.options, "-r", str(reqs), *extra]
+        # Bytecode now, not at every run (PYTHONDONTWRITEBYTECODE may be set where workers run).
+        cmd = [uv, "pip", "install", "--compile-bytecode", "--python", python, *spec.options, "-r", str(reqs),
+               *extra]  # fmt: skip
     else:
         cmd = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                *spec.options, "-r", str(reqs), *extra]  # fmt: skip
