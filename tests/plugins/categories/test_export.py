@@ -376,3 +376,13 @@ def test_the_exporter_is_the_action_through_the_loader(make_plugin) -> None:
     assert get_action_class("export", "export") is ExportAction
     assert ExportStatus.SUCCESS == "success" and ExportStatus.FAILED == "failed"
     assert BaseExporter.params_model is ExportParams
+
+
+def test_storages_are_local_folders_or_ids(make_plugin, tmp_path: Path, synapse_home: Path) -> None:
+    folder = export_plugin(make_plugin, STEP_3, ITEMS[:1])
+
+    relative = run_action(folder, "export", params(tmp_path, storage="out"))
+    assert Path(relative.result["export_path"]) == folder.resolve() / "out" / "exports" / "spec"
+
+    by_id = run_action(folder, "export", params(tmp_path, storage=7), home=synapse_home)
+    assert Path(by_id.result["export_path"]) == synapse_home / "storages" / "7" / "exports" / "spec"

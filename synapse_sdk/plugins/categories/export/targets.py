@@ -81,18 +81,18 @@ def get_export_items(params: Mapping[str, Any], plugin_path: Path | None = None)
     return LocalItems(file)
 
 
-def storage_root(storage: int | str) -> Path:
-    """A local storage's root: a folder path, or ``$SYNAPSE_HOME/storages/<id>`` for a storage id."""
+def storage_root(storage: int | str, base: Path | None = None) -> Path:
+    """A local storage's root: ``$SYNAPSE_HOME/storages/<id>`` for an id, else a folder under ``base``."""
     if isinstance(storage, int):
         from synapse_sdk.settings import Settings
 
         return Settings.from_env().home / "storages" / str(storage)
-    return Path(storage).expanduser().resolve()
+    return ((base or Path.cwd()) / Path(storage).expanduser()).resolve()
 
 
-def export_root(storage: int | str, path: str) -> Path:
+def export_root(storage: int | str, path: str, base: Path | None = None) -> Path:
     """The folder exports go to: ``path`` inside the storage root, never outside it."""
-    root = storage_root(storage).resolve()
+    root = storage_root(storage, base).resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root):
         raise PathOutsideRoot(f"params.path: {path!r} leaves the storage root {root}; use a relative path")

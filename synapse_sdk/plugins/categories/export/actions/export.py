@@ -53,7 +53,7 @@ class ExportAction(Action):
         from synapse_sdk.plugins.categories.export.templates.plugin import BaseExporter
 
         items = get_export_items(self.params, self.plugin_path)
-        root = export_root(self.params["storage"], self.params["path"])
+        root = export_root(self.params["storage"], self.params["path"], self.plugin_path)
         exporter_class = self.exporter_class or BaseExporter
         params = {**(self.params.get("extra_params") or {}), **self.params}
         exporter = exporter_class(self.run, items, root, **params)
