@@ -52,10 +52,11 @@ def run(
         deploy_on_ray(path=path, plugin=plugin, host=host, port=port, envs=_parse_envs(env),
                       address=ray_address, num_cpus=num_cpus, num_gpus=num_gpus)  # fmt: skip
         return
-    if action == SERVE and not job_id:
+    if action == SERVE:
         from synapse_sdk.cli.serve import serve_plugin
 
-        serve_plugin(path=path, plugin=plugin, host=host, port=port, envs=_parse_envs(env), debug=debug)
+        serve_plugin(path=path, plugin=plugin, host=host, port=port, envs=_parse_envs(env), debug=debug,
+                     job_id=job_id, params=params)  # fmt: skip
         return
     from synapse_sdk.execution import get_executor
     from synapse_sdk.execution.runner import parse_params, prepare

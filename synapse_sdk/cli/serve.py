@@ -9,10 +9,19 @@ SERVE = "serve"
 
 
 def serve_plugin(
-    *, path: Path | None, plugin: str | None, host: str, port: int, envs: dict[str, str], debug: bool
-) -> None:
+    *, path: Path | None, plugin: str | None, host: str, port: int, envs: dict[str, str], debug: bool,
+    job_id: str | None = None, params: str | None = None,
+) -> None:  # fmt: skip
     """Find the plugin, then serve its restapi actions in this process until Ctrl-C."""
+    from synapse_sdk.errors import UsageError
     from synapse_sdk.execution.runner import resolve_plugin_dir
+
+    if job_id:
+        raise UsageError("--job-id: 'serve' runs in the foreground until Ctrl-C; drop --job-id")
+    if params:
+        raise UsageError(
+            f"PARAMS_JSON {params!r}: 'serve' takes no params; each request brings its own JSON body"
+        )
     from synapse_sdk.execution.serve import serve
     from synapse_sdk.plugins.config import PluginConfig
     from synapse_sdk.settings import Settings

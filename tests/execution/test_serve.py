@@ -273,3 +273,18 @@ def test_a_killed_server_leaves_a_failed_serving_run(plugin, store):
     got = json.loads(run_cli("job", "get", record.id, "--json").stdout)
     assert got["status"] == "FAILED"
     assert got["error"] == f"worker died: process {server.pid} is gone"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--job-id", "s1"], "Error: --job-id: 'serve' runs in the foreground until Ctrl-C; drop --job-id"),
+        (['{"text": "x"}'], "Error: PARAMS_JSON '{\"text\": \"x\"}': 'serve' takes no params"),
+    ],
+    ids=["job-id", "params"],
+)
+def test_serve_rejects_options_it_cannot_honour(plugin, store, args, message):
+    proc = run_cli("plugin", "run", "serve", *args, cwd=plugin)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(message)
+    assert store.list_runs() == []
