@@ -32,6 +32,8 @@ def publish(
         plan = plan_release(path)
         for name in plan.files:
             print(f"{_size((plan.path / name).stat().st_size):>10}  {name}")
+        if plan.extra_requirements:
+            print(f"get_runtime_env() adds: {', '.join(plan.extra_requirements)}", file=sys.stderr)
         lock = " + requirements.lock resolved at publish" if plan.needs_lock else ""
         print(
             f"{plan.config.uri}: {len(plan.files)} file(s){lock}, content sha256 {plan.source_checksum} "

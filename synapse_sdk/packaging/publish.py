@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.backend.releases import NewRelease, ReleaseRecord, ReleaseRegistry
 from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once
@@ -13,6 +13,7 @@ from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requirement_lines
 
 if TYPE_CHECKING:
+    from synapse_sdk.plugins.loader import LoadedPlugin
     from synapse_sdk.settings import Settings
 
 
@@ -25,13 +26,15 @@ class ReleasePlan:
     files: list[str]
     source_archive: bytes
     source_checksum: str
+    #: Packages the actions' ``get_runtime_env()`` add to requirements.txt (the spec's way to add one).
+    extra_requirements: list[str] = field(default_factory=list)
 
     @property
     def needs_lock(self) -> bool:
-        """True if requirements.txt lists something and the plugin ships no lock of its own."""
+        """True if there is something to install and the plugin ships no lock of its own."""
         reqs = self.path / REQUIREMENTS_FILE
         has_reqs = REQUIREMENTS_FILE in self.files and bool(requirement_lines(reqs.read_text("utf-8")))
-        return has_reqs and LOCK_FILE not in self.files
+        return (has_reqs or bool(self.extra_requirements)) and LOCK_FILE not in self.files
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,32 @@ def plan_release(path: str | Path | None = None) -> ReleasePlan:
     loaded = load_plugin(path)
     files = collect_files(loaded.path)
     source = build_archive(loaded.path, files)
-    return ReleasePlan(loaded.path, loaded.config, files, source, sha256_bytes(source))
+    extra = runtime_env_packages(loaded)
+    return ReleasePlan(loaded.path, loaded.config, files, source, sha256_bytes(source), extra)
+
+
+def runtime_env_packages(loaded: LoadedPlugin) -> list[str]:
+    """Packages each action's ``get_runtime_env()`` lists beyond the plugin's requirements file."""
+    from synapse_sdk.errors import ReleaseError
+    from synapse_sdk.plugins.categories.base import read_requirements
+
+    declared = set(read_requirements(loaded.path))
+    extra: list[str] = []
+    for name, cls in loaded.actions.items():
+        action: Any = object.__new__(cls)  # no params, no run: only what get_runtime_env() reads
+        action.__dict__.update(
+            plugin_path=loaded.path, plugin_config=loaded.config, envs={}, debug=False, raw_params={},
+            params={}, validated_params=None, _backend=None,
+        )  # fmt: skip
+        try:
+            packages = (action.get_runtime_env().get("pip") or {}).get("packages") or []
+        except Exception as exc:
+            raise ReleaseError(
+                f"{loaded.path / 'config.yaml'}: actions.{name}: get_runtime_env() failed without params "
+                f"or a run: {type(exc).__name__}: {exc}; build the env from self.plugin_config/self.envs only"
+            ) from None
+        extra += [str(p) for p in packages if str(p) not in declared and str(p) not in extra]
+    return extra
 
 
 def publish(path: str | Path | None, registry: ReleaseRegistry) -> PublishResult:
@@ -69,7 +97,7 @@ def publish(path: str | Path | None, registry: ReleaseRegistry) -> PublishResult
     if plan.needs_lock:
         from synapse_sdk.runtime_env.lock import compile_lock
 
-        lock = compile_lock(plan.path / REQUIREMENTS_FILE)
+        lock = compile_lock(plan.path, plan.extra_requirements)
         archive = build_archive(plan.path, plan.files, extra={LOCK_FILE: lock.encode()})
     elif LOCK_FILE in plan.files:
         lock = (plan.path / LOCK_FILE).read_text(encoding="utf-8")

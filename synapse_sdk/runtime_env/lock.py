@@ -45,17 +45,19 @@ def _last_reason(output: str) -> str:
     return " ".join(interesting[-3:]) if interesting else "no output"
 
 
-def compile_lock(requirements: Path, options: list[str] | None = None) -> str:
-    """Pin ``requirements`` (and their dependencies) for this Python with ``uv pip compile``."""
+def compile_lock(folder: Path, extra: list[str] | None = None) -> str:
+    """Pin the folder's requirements.txt plus ``extra`` requirements, with dependencies, for this Python."""
     info = sys.version_info
-    cmd = [
-        find_uv(), "pip", "compile", "--quiet", "--no-header", "--python-version",
-        f"{info.major}.{info.minor}", *(options or []), str(requirements.name),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=requirements.parent, capture_output=True, text=True)
+    lines = ["-r requirements.txt"] if (folder / "requirements.txt").is_file() else []
+    lines += list(extra or [])
+    cmd = [find_uv(), "pip", "compile", "--quiet", "--no-header", "--python-version",
+           f"{info.major}.{info.minor}", "-"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=folder, input="\n".join(lines) + "\n", capture_output=True, text=True)
     if proc.returncode != 0:
+        where = folder / "requirements.txt"
+        also = f" (with {', '.join(extra)} from get_runtime_env())" if extra else ""
         raise EnvBuildError(
-            f"{requirements}: cannot resolve the requirements: {explain_failure(proc.stderr)}; "
+            f"{where}: cannot resolve the requirements{also}: {explain_failure(proc.stderr)}; "
             "fix the name or version in requirements.txt"
         )
     return proc.stdout

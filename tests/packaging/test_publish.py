@@ -160,3 +160,37 @@ def test_a_requirement_missing_from_the_registry_fails_publish_naming_it(
     ):
         publish(folder, get_registry())
     assert get_registry().list_releases() == []
+
+
+RUNTIME_ENV_TRAIN = """\
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+class Train(TrainAction):
+    def get_runtime_env(self):
+        env = super().get_runtime_env()
+        env["env_vars"]["CUSTOM_VAR"] = "value"
+        env["pip"]["packages"].append("six==1.16.0")
+        return env
+
+    def start(self):
+        return {}
+"""
+
+
+def test_packages_added_by_get_runtime_env_are_locked_too(make_plugin: Callable[..., Path]) -> None:
+    folder = make_plugin(CONFIG.format(version="1.0.0"), {"train.py": RUNTIME_ENV_TRAIN})
+    plan = plan_release(folder)
+    assert plan.extra_requirements == ["six==1.16.0"] and plan.needs_lock
+    rec = publish(folder, get_registry()).record
+    assert rec.lock.splitlines() == ["six==1.16.0"]
+    assert PluginRelease.fetch("hello").runtime_env.requirements == ("six==1.16.0",)
+
+
+def test_a_get_runtime_env_that_needs_a_run_is_refused_clearly(make_plugin: Callable[..., Path]) -> None:
+    source = RUNTIME_ENV_TRAIN.replace('env["env_vars"]["CUSTOM_VAR"] = "value"', "self.run.log_message('x')")
+    folder = make_plugin(CONFIG.format(version="1.0.0"), {"train.py": source})
+    with pytest.raises(
+        ReleaseError, match=r"actions.train: get_runtime_env\(\) failed without params or a run"
+    ):
+        publish(folder, get_registry())
+    assert get_registry().list_releases() == []
