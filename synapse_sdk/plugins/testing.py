@@ -70,20 +70,25 @@ class RecordedRun:
 @contextmanager
 def embedded_backend(home: str | Path | None = None) -> Iterator[Path]:
     """Point ``SYNAPSE_HOME`` at ``home`` (a new temporary folder if None) for the block; not thread-safe."""
-    saved = {key: os.environ.get(key) for key in ("SYNAPSE_HOME", *_REMOTE_SETTINGS)}
-    with tempfile.TemporaryDirectory(prefix="synapse-test-") as scratch:
-        folder = Path(home) if home is not None else Path(scratch)
-        os.environ["SYNAPSE_HOME"] = str(folder)
-        for key in _REMOTE_SETTINGS:
-            os.environ.pop(key, None)
-        try:
+    if home is None:
+        with (
+            tempfile.TemporaryDirectory(prefix="synapse-test-") as scratch,
+            embedded_backend(scratch) as folder,
+        ):
             yield folder
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        return
+    saved = {key: os.environ.get(key) for key in ("SYNAPSE_HOME", *_REMOTE_SETTINGS)}
+    os.environ["SYNAPSE_HOME"] = str(home)
+    for key in _REMOTE_SETTINGS:
+        os.environ.pop(key, None)
+    try:
+        yield Path(home)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_action(

@@ -138,7 +138,10 @@ def render_plugin(
     actions: str | list[str] | None = None,
     output_dir: str | Path = ".",
 ) -> Path:
-    """Generate ``synapse-<code>-plugin/`` in ``output_dir`` and return its path."""
+    """Generate ``synapse-<code>-plugin/`` in ``output_dir`` and return its path.
+
+    Cookiecutter changes the working directory while it renders, so call this from one thread.
+    """
     code = validate_code(code)
     template = get_template(category)
     chosen = validate_actions(template.category, actions)
