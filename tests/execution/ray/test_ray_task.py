@@ -1,0 +1,96 @@
+"""``task`` actions on a real Ray cluster: the spec's TrainAction, resources, failures, bad address."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from synapse_sdk.backend.schemas import RunStatus
+from tests.conftest import run_cli
+from tests.execution.ray.helpers import set_action
+from tests.servers import free_port
+
+pytestmark = pytest.mark.ray
+
+CONFIG = """\
+code: probe
+name: Probe
+version: 0.1.0
+category: neural_net
+actions:
+  probe:
+    entrypoint: plugin.probe.Probe
+    method: task
+    num_cpus: 1
+"""
+SOURCE = """\
+import os
+from synapse_sdk.plugins.categories.base import Action
+
+class Probe(Action):
+    name = "probe"
+
+    def start(self):
+        if self.params.get("fail"):
+            raise ValueError("probe failed on purpose")
+        import ray
+        ctx = ray.get_runtime_context()
+        return {"resources": ctx.get_assigned_resources(), "task": ctx.get_task_id() is not None,
+                "secret": os.environ.get("PROBE_SECRET")}
+"""
+
+
+def test_spec_train_action_runs_as_a_ray_task(ray_cluster, demo_plugin, store):
+    set_action(demo_plugin, "task")
+    params = json.dumps({"dataset_path": "/data/images", "epochs": 3})
+    result = run_cli("plugin", "run", "train", params, "--path", str(demo_plugin), env=ray_cluster.env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"status": "success", "final_loss": 0.5774}
+    (run,) = store.list_runs()
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.method == "task"
+    assert run.extra["ray"] == {"address": ray_cluster.address, "kind": "task"}
+    assert run.progress["training"]["percent"] == 100.0
+    assert run.metrics["training"] == {"loss": 0.5774}
+    assert [e.message for e in store.get_logs(run.id)] == ["Starting training...", "Training completed!"]
+
+
+def test_task_runs_in_a_ray_worker_with_flag_resources_and_env(ray_cluster, make_plugin, store):
+    plugin = make_plugin(CONFIG, {"probe.py": SOURCE})
+    result = run_cli(
+        "plugin", "run", "probe", "{}", "--path", str(plugin), "--num-cpus", "0.5",
+        "--env", "PROBE_SECRET=s3cr3t-value", env=ray_cluster.env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["task"] is True
+    assert out["resources"] == {"CPU": 0.5}  # the flag beats config.yaml's num_cpus: 1
+    assert out["secret"] == "s3cr3t-value"  # --env reaches the worker...
+    (run,) = store.list_runs()
+    assert run.extra["envs"] == {"PROBE_SECRET": "***"}  # ...but is not stored
+
+
+def test_failing_task_ends_failed_with_its_error(ray_cluster, make_plugin, store):
+    plugin = make_plugin(CONFIG, {"probe.py": SOURCE})
+    result = run_cli("plugin", "run", "probe", '{"fail": true}', "--path", str(plugin), env=ray_cluster.env)
+    assert result.returncode == 1
+    assert "ValueError: probe failed on purpose" in result.stderr
+    (run,) = store.list_runs()
+    assert run.status is RunStatus.FAILED
+    assert run.error == "ValueError: probe failed on purpose"
+
+
+@pytest.mark.parametrize("method", ["task", "job"], ids=["task", "job"])
+def test_unreachable_ray_address_fails_fast_without_a_run(make_plugin, store, method):
+    plugin = make_plugin(CONFIG.replace("method: task", f"method: {method}"), {"probe.py": SOURCE})
+    address = f"127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    result = run_cli("plugin", "run", "probe", "{}", "--path", str(plugin), "--ray-address", address,
+                     env={"SYNAPSE_RAY_CONNECT_TIMEOUT": "3"})  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert result.returncode == 1
+    assert f"Ray cluster at '{address}' is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert store.list_runs() == []
