@@ -127,3 +127,22 @@ def test_an_unpublished_version_lists_what_is_published(demo_plugin, tmp_path):
     proc = run_cli("plugin", "run", "train", "--plugin", "demo-train@9.9.9", cwd=tmp_path)
     assert proc.returncode == 2
     assert "release 'demo-train@9.9.9' is not published; published versions: 1.0.0" in proc.stderr
+
+
+def test_two_concurrent_first_runs_extract_and_build_once(make_plugin, tmp_path, synapse_home):
+    import subprocess
+
+    from tests.conftest import SYNAPSE
+
+    publish_six(make_plugin, "six-old", "six==1.16.0")
+    cmd = [SYNAPSE, "plugin", "run", "quick", "--plugin", "six-old@1.0.0"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]  # fmt: skip
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    results = [json.loads(out) for out, _ in outputs]
+    assert results[0] == results[1] and results[0]["six"] == "1.16.0"
+    assert len(list((synapse_home / "envs").glob("*/synapse-env.json"))) == 1
+    assert len(list((synapse_home / "releases").iterdir())) == 1
+    assert not list((synapse_home / "envs").glob(".tmp-*"))
+    assert not list((synapse_home / "releases").glob(".tmp-*"))
