@@ -94,6 +94,12 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
         from synapse_sdk.execution import ray_job
 
         return ray_job.stop(store, record, grace)
+    if record.host and record.host != socket.gethostname():
+        # Its pids mean nothing here (a run reported through the HTTP backend from elsewhere).
+        raise UsageError(
+            f"job {run_id} runs on host {record.host!r}, not on this one; "
+            f"run 'synapse job stop {run_id}' on {record.host!r}"
+        )
     store.update(run_id, stop_requested=1)
     target = record.pid or record.supervisor_pid
     if target is None:

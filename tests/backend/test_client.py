@@ -165,3 +165,23 @@ def test_a_request_resent_after_its_response_was_lost_takes_effect_once(server, 
         assert transport.dropped == 1
         assert client.get_run(run_id).status is RunStatus.RUNNING
         assert [e.message for e in client.get_logs(run_id)] == ["once"]
+
+
+def test_job_stop_never_signals_a_pid_of_a_run_on_another_host(backend, server, tmp_path):
+    import subprocess
+    import sys
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        backend.create_run(NewRun(id="remote-job", action="train", is_job=True))
+        backend.transition("remote-job", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7",
+                           pid=bystander.pid, heartbeat_at=time.time())  # fmt: skip
+        env = {**server.client_env, "SYNAPSE_HOME": str(tmp_path / "elsewhere")}
+        proc = run_cli("job", "stop", "remote-job", env=env)
+        assert proc.returncode == 2
+        assert "Error: job remote-job runs on host 'gpu-node-7', not on this one" in proc.stderr
+        assert bystander.poll() is None, "a local process with the same pid must not be signalled"
+        assert backend.get_run("remote-job").status is RunStatus.RUNNING
+    finally:
+        bystander.kill()
+        bystander.wait()
