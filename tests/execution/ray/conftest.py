@@ -26,6 +26,8 @@ pytest.importorskip("ray")
 
 RAY = str(Path(sys.executable).with_name("ray"))
 CLUSTER_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+#: Only for the cluster: a runtime env that cannot be built fails after one try, not three.
+SERVER_ENV = {"RUNTIME_ENV_RETRY_TIMES": "1"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ def _cluster_pids(pgid: int) -> set[int]:
     return found
 
 
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _kill(pids: set[int], sig: signal.Signals) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -94,6 +104,7 @@ def ray_cluster() -> Iterator[RayCluster]:
     env = {
         **os.environ,
         **CLUSTER_ENV,
+        **SERVER_ENV,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     command = [
@@ -123,8 +134,8 @@ def ray_cluster() -> Iterator[RayCluster]:
             ray.shutdown()
         pids = _cluster_pids(starter.pid)
         _kill(pids, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and any(_running(p) for p in pids):
             time.sleep(0.2)
         _kill(_cluster_pids(starter.pid) | pids, signal.SIGKILL)
         shutil.rmtree(temp_dir, ignore_errors=True)
