@@ -73,7 +73,7 @@ def run(
         check_job_id(job_id)
     prepared = prepare(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=_parse_envs(env),
-        home=str(settings.home), debug=debug,
+        home=str(settings.home), debug=debug, local_env=not settings.ray_address,
     )  # fmt: skip
     inv = prepared.invocation
     executor = get_executor(

@@ -64,16 +64,19 @@ def prepare(
     envs: dict[str, str] | None = None,
     home: str | None = None,
     debug: bool = False,
+    local_env: bool = True,
 ) -> Prepared:
     """Find the plugin, check the action and validate params, before anything is recorded.
 
-    A published release (not under ``debug``) gets its runtime env (built once, cached) and is
-    then imported and validated only inside that env, by the worker.
+    A published release (not under ``debug``) gets its local runtime env (built once, cached) and
+    is then imported and validated only inside that env, by the worker. ``local_env=False`` (runs
+    on Ray, which builds the env from ``get_runtime_env()``) imports it here as for ``debug``.
     """
     folder = resolve_plugin_dir(path, plugin)
     config = PluginConfig.load(folder)
     config.get_action(action)
-    python = _release_python(folder, config, home) if plugin and not debug else sys.executable
+    isolated = plugin and local_env and not debug
+    python = _release_python(folder, config, home) if isolated else sys.executable
     if python == sys.executable:
         cls = load_action_class(folder, config, action)
         cls.validate_params(params)
