@@ -288,3 +288,25 @@ def test_serve_rejects_options_it_cannot_honour(plugin, store, args, message):
     assert proc.returncode == 2
     assert proc.stderr.startswith(message)
     assert store.list_runs() == []
+
+
+def test_a_server_records_its_serving_run_through_the_http_backend(plugin, backend_server, tmp_path):
+    from synapse_sdk.backend.client import HttpBackend
+
+    port = free_port()
+    env = {**os.environ, **backend_server.client_env, "SYNAPSE_HOME": str(tmp_path / "local")}
+    server = subprocess.Popen([SYNAPSE, "plugin", "run", "serve", "--port", str(port)], cwd=plugin, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", server)
+        assert httpx.post(f"http://127.0.0.1:{port}/inference", json={"text": "remote"}).status_code == 200
+    finally:
+        stop_process(server)
+    _, err = server.communicate()
+    assert server.returncode == 0, err
+    with HttpBackend(backend_server.url, backend_server.token) as remote:
+        (record,) = remote.list_runs()
+        assert (record.status, record.method) == ("STOPPED", "restapi")
+        assert record.metrics["requests"]["total"] == 1
+        assert [e.data["status"] for e in remote.get_logs(record.id) if e.event == "request"] == [200]
+    assert not (tmp_path / "local" / "synapse.db").exists()
