@@ -169,7 +169,7 @@ def _run(cmd: list[str], label: str) -> None:
     env.pop("VIRTUAL_ENV", None)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        tool = Path(cmd[0]).name if "pip" not in cmd[1:3] else "pip"
+        tool = "uv" if Path(cmd[0]).name.startswith("uv") else "pip"
         raise EnvBuildError(
             f"cannot build the environment of {label}: {explain_failure(proc.stderr + proc.stdout)} "
             f"({tool} exited with {proc.returncode}); fix requirements.txt or package_manager_options "

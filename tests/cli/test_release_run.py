@@ -146,3 +146,18 @@ def test_two_concurrent_first_runs_extract_and_build_once(make_plugin, tmp_path,
     assert len(list((synapse_home / "releases").iterdir())) == 1
     assert not list((synapse_home / "envs").glob(".tmp-*"))
     assert not list((synapse_home / "releases").glob(".tmp-*"))
+
+
+def test_a_locked_requirement_missing_from_the_registry_fails_the_run_naming_it(make_plugin, tmp_path, store,
+                                                                               synapse_home):  # fmt: skip
+    folder = make_plugin(CONFIG.format(code="six-bad"), {"train.py": TRAIN}, name="six-bad")
+    # The author's own lock is used as it is: the registry is first asked when the env is built.
+    (folder / "requirements.lock").write_text("six==1.16.0\nsynapse-no-such-package-4f2a9c==1.0\n")
+    assert run_cli("plugin", "publish", cwd=folder).returncode == 0
+    proc = run_cli("plugin", "run", "quick", "--plugin", "six-bad", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: cannot build the environment of six-bad@1.0.0: requirement "
+                                  "'synapse-no-such-package-4f2a9c' cannot be satisfied")  # fmt: skip
+    assert "(uv exited with" in proc.stderr
+    assert store.list_runs() == []
+    assert [p.name for p in (synapse_home / "envs").iterdir() if not p.name.endswith(".lock")] == []
