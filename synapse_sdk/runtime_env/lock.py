@@ -32,17 +32,18 @@ def explain_failure(output: str) -> str:
     for pattern in _NOT_FOUND:
         match = pattern.search(flat)
         if match:
-            name = match.group(1).rstrip(",.")
+            name = re.split(r"[<>=!~;\[ ]", match.group(1).rstrip(",."))[0]
             reason = _last_reason(output)
             return f"requirement {name!r} cannot be satisfied from the package registry: {reason}"
     return _last_reason(output)
 
 
 def _last_reason(output: str) -> str:
-    lines = [re.sub(r"^(error|cause|hint|ERROR):\s*", "", ln.strip(" ×╰─▶│")) for ln in output.splitlines()]
-    lines = [ln for ln in lines if ln]
-    interesting = [ln for ln in lines if not ln.startswith(("Using ", "Resolved ", "Prepared "))]
-    return " ".join(interesting[-3:]) if interesting else "no output"
+    raw = [ln.strip(" ×╰─▶│") for ln in output.splitlines()]
+    errors = [ln for ln in raw if ln.startswith(("ERROR:", "error:", "cause:"))]  # pip's and uv's own
+    lines = [re.sub(r"^(error|cause|hint|ERROR):\s*", "", ln) for ln in (errors or raw)]
+    lines = [ln for ln in lines if ln and not ln.startswith(("Using ", "Resolved ", "Prepared "))]
+    return " ".join(lines[-3:]) if lines else "no output"
 
 
 def compile_lock(folder: Path, extra: list[str] | None = None) -> str:

@@ -71,12 +71,15 @@ def test_uv_env_has_the_pinned_package_and_the_sdk_and_is_reused(synapse_home: P
     assert [e.key for e in list_envs(synapse_home)] == [python.parent.parent.name]
 
 
-def test_unknown_requirement_names_the_package_and_leaves_nothing_cached(synapse_home: Path) -> None:
-    spec = RuntimeEnvSpec(requirements=("synapse-no-such-package-4f2a9c==1.0",), package_manager="uv")
-    with pytest.raises(
-        EnvBuildError, match=r"requirement 'synapse-no-such-package-4f2a9c' cannot be satisfied"
-    ):
+@pytest.mark.parametrize("manager", ["uv", "pip"])
+def test_unknown_requirement_names_the_package_and_leaves_nothing_cached(
+    synapse_home: Path, manager: str
+) -> None:
+    spec = RuntimeEnvSpec(requirements=("synapse-no-such-package-4f2a9c==1.0",), package_manager=manager)
+    unknown = r"requirement 'synapse-no-such-package-4f2a9c' cannot be satisfied"
+    with pytest.raises(EnvBuildError, match=unknown) as info:
         ensure_env(spec, synapse_home, label="bad@1.0.0")
+    assert f"({manager} exited with 1)" in str(info.value)
     leftovers = [p.name for p in envs_dir(synapse_home).iterdir() if not p.name.endswith(".lock")]
     assert leftovers == []
     assert list_envs(synapse_home) == []
