@@ -49,10 +49,8 @@ class RestAction:
     instance: Action
 
 
-def load_rest_actions(
-    plugin_path: Path, config: PluginConfig, run: Run, envs: dict[str, str], *, debug: bool = False
-) -> list[RestAction]:
-    """Import every ``restapi`` action and call its ``setup()`` once; ``UsageError`` if there are none."""
+def rest_action_classes(plugin_path: Path, config: PluginConfig) -> dict[str, type[Action]]:
+    """Import every ``restapi`` action's class; ``UsageError`` if there are none, ``ConfigError`` if bad."""
     from synapse_sdk.plugins.loader import load_action_class
 
     names = [name for name, action in config.actions.items() if action.method == "restapi"]
@@ -61,9 +59,16 @@ def load_rest_actions(
             f"plugin {config.code!r} has no restapi actions to serve; set 'method: restapi' on an "
             f"action in {plugin_path / 'config.yaml'} (its actions: {', '.join(config.actions)})"
         )
+    return {name: load_action_class(plugin_path, config, name) for name in names}
+
+
+def load_rest_actions(
+    plugin_path: Path, config: PluginConfig, run: Run, envs: dict[str, str], *, debug: bool = False,
+    classes: dict[str, type[Action]] | None = None,
+) -> list[RestAction]:  # fmt: skip
+    """Import every ``restapi`` action (unless ``classes`` are given) and call its ``setup()`` once."""
     served = []
-    for name in names:
-        cls = load_action_class(plugin_path, config, name)
+    for name, cls in (classes or rest_action_classes(plugin_path, config)).items():
         instance = _serving_instance(cls, config, plugin_path, envs, run, debug)
         try:
             instance.setup()
@@ -223,6 +228,7 @@ def serve(
 
     envs = dict(envs or {})
     check_port_free(host, port)
+    classes = rest_action_classes(plugin_path, config)  # bad config fails here, before any run exists
     backend = get_backend(settings)
     run_id = f"serve-{uuid.uuid4().hex[:12]}"
     record = run_record(run_id, "serve", config, {}, envs)
@@ -232,7 +238,7 @@ def serve(
     stats = RequestStats(run, max_logs_per_interval=log_every_request_up_to)
     status, error = RunStatus.STOPPED, "server stopped"
     try:
-        actions = load_rest_actions(plugin_path, config, run, envs, debug=debug)
+        actions = load_rest_actions(plugin_path, config, run, envs, debug=debug, classes=classes)
         backend.transition(
             run_id, [RunStatus.PENDING], RunStatus.RUNNING, started_at=time.time(),
             heartbeat_at=time.time(), host=socket.gethostname(), pid=os.getpid(),

@@ -178,11 +178,15 @@ def test_percentile_nearest_rank():
     assert percentile([float(i) for i in range(1, 11)], 0.9) == 9.0
 
 
-def test_a_plugin_without_restapi_actions_cannot_be_served(make_plugin):
+def test_a_plugin_without_restapi_actions_cannot_be_served(make_plugin, store):
     folder = make_plugin(CONFIG.split("  inference:")[0] + "  train:\n    entrypoint: plugin.serve.Train\n",
                          {"serve.py": SOURCE})  # fmt: skip
     with pytest.raises(UsageError, match="has no restapi actions to serve; set 'method: restapi'"):
         load_rest_actions(folder, PluginConfig.load(folder), Run("x"), {})
+    proc = run_cli("plugin", "run", "serve", "--port", str(free_port()), cwd=folder)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: plugin 'infer' has no restapi actions to serve")
+    assert store.list_runs() == [], "bad input leaves no run behind"
 
 
 def test_a_failing_setup_is_an_execution_error(make_plugin):
