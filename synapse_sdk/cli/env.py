@@ -36,12 +36,14 @@ def list_envs() -> None:
 def prune(
     older_than: float = typer.Option(None, "--older-than", help="Only envs unused for this many days."),
 ) -> None:
-    """Remove cached environments (all, or those unused for --older-than days) and interrupted builds."""
+    """Remove cached envs (all, or unused for --older-than days) and leftovers of interrupted builds."""
+    from synapse_sdk.packaging.publish import prune_release_leftovers
     from synapse_sdk.runtime_env.venv import prune_envs
     from synapse_sdk.settings import Settings
 
+    home = Settings.from_env().home
     seconds = None if older_than is None else older_than * 86400
-    removed = prune_envs(Settings.from_env().home, seconds)
+    removed = prune_envs(home, seconds) + prune_release_leftovers(home)
     for path in removed:
         print(f"removed {path}")
     print(f"{len(removed)} environment folder(s) removed", file=sys.stderr)

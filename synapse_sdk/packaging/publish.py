@@ -167,3 +167,19 @@ def release_python(path: Path, config: PluginConfig, home: Path) -> str:
 
     spec = RuntimeEnvSpec.from_plugin(path, config)
     return str(ensure_env(spec, home, label=config.uri))
+
+
+def prune_release_leftovers(home: Path, min_age: float = 600.0) -> list[Path]:
+    """Remove temporary folders of interrupted extractions and downloads older than ``min_age`` seconds."""
+    import shutil
+    import time
+
+    removed = []
+    for leftover in [*releases_dir(home).glob(".tmp-*"), *(home / "downloads").glob(".tmp-*")]:
+        if time.time() - leftover.stat().st_mtime >= min_age:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed

@@ -194,3 +194,17 @@ def test_a_get_runtime_env_that_needs_a_run_is_refused_clearly(make_plugin: Call
     ):
         publish(folder, get_registry())
     assert get_registry().list_releases() == []
+
+
+def test_leftovers_of_interrupted_extractions_are_pruned_once_old(synapse_home: Path) -> None:
+    import os
+
+    from synapse_sdk.packaging.publish import prune_release_leftovers
+
+    old = releases_dir(synapse_home) / ".tmp-abc-1234"
+    fresh = releases_dir(synapse_home) / ".tmp-def-5678"  # maybe still being extracted
+    for folder in (old, fresh):
+        (folder / "plugin").mkdir(parents=True)
+    os.utime(old, (1, 1))
+    assert prune_release_leftovers(synapse_home) == [old]
+    assert fresh.is_dir() and not old.exists()
