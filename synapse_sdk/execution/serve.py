@@ -118,6 +118,18 @@ def create_serve_app(
             tags=["actions"],
         )
     app.add_middleware(RecordRequests, stats=stats, routes={a.route for a in actions})
+    run = actions[0].instance.run if actions else None
+
+    async def unexpected(request: Any, exc: Exception) -> Any:
+        """Anything that escaped an endpoint (e.g. a result JSON cannot encode): a clear 500, logged."""
+        from fastapi.responses import JSONResponse
+
+        detail = f"{request.method} {request.url.path} failed: {type(exc).__name__}: {exc}"
+        if run is not None:
+            run.log_message(detail, "ERROR")
+        return JSONResponse(status_code=500, content={"detail": detail, "run_id": run_id})
+
+    app.add_exception_handler(Exception, unexpected)
     return app
 
 

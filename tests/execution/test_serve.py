@@ -63,6 +63,8 @@ class Infer(InferenceAction):
 
 class Echo(DeploymentAction):
     def start(self):
+        if self.params.get("unencodable"):
+            return {"model": object()}
         return {"got": self.params}
 
 class Train(TrainAction):
@@ -88,7 +90,8 @@ def served(plugin):
 
     def call(method, path, **kwargs):
         async def go():
-            transport = httpx.ASGITransport(app=app)
+            # Like a real server: an exception after the 500 was sent is not re-raised into the client.
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 return await client.request(method, path, **kwargs)
 
@@ -134,6 +137,17 @@ def test_a_failing_action_is_a_500_with_a_clear_detail_and_an_error_log(served):
     assert ("ERROR", "action 'inference' failed: ValueError: the model exploded") in [
         (row[1], row[2]) for row in sink.logs
     ]
+    assert stats.errors == 1
+
+
+def test_a_result_that_is_not_json_is_a_500_with_a_clear_detail(served):
+    call, stats, run, sink = served
+    response = call("POST", "/echo", json={"unencodable": True})
+    assert response.status_code == 500
+    assert response.json()["detail"].startswith("POST /echo failed: ")
+    run.flush()
+    assert any(row[1] == "ERROR" and row[2].startswith("POST /echo failed") for row in sink.logs)
+    stats.report()
     assert stats.errors == 1
 
 
