@@ -26,7 +26,7 @@ def api(tmp_path: Path):
     def call(method: str, path: str, *, token: str | None = TOKEN, **kwargs):
         async def go():
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # like a real server
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 return await client.request(method, path, headers=headers, **kwargs)
 
@@ -104,9 +104,10 @@ def test_events_are_stored_once_even_when_a_batch_is_retried(api):
         ("POST", "/runs", new_run(), 409, "exists already"),
         ("PATCH", "/runs/r1", {"fields": {"colour": "red"}}, 422, "unknown run fields: colour"),
         ("POST", "/runs/r1/transition", {"expected": ["PENDING"], "new": "DONE"}, 422, "new"),
+        ("PATCH", "/runs/r1", {"fields": {"pid": {"not": "a number"}}}, 500, "internal error: "),
     ],
     ids=["unknown-run", "logs-of-unknown-run", "events-of-unknown-run", "duplicate-id", "unknown-field",
-         "bad-status"],
+         "bad-status", "store-failure"],
 )  # fmt: skip
 def test_errors_are_json_with_a_clear_detail(api, method, path, body, status, detail):
     api("POST", "/runs", json=new_run())

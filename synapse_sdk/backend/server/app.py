@@ -52,6 +52,13 @@ def create_app(settings: Settings, store: RunStore | None = None, token: str | N
             status_code=error_status(exc), content={"detail": str(exc), "error": type(exc).__name__}
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            status_code=500,
+            content={"detail": f"internal error: {type(exc).__name__}: {exc}", "error": "BackendError"},
+        )
+
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:
         """Open liveness probe: no token needed, reveals nothing about runs."""
