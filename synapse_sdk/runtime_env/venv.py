@@ -101,16 +101,16 @@ def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Pa
     key = spec.key(extra=extra)[:KEY_LENGTH]
     root = envs_dir(home)
     final = root / key
-    if (final / MARKER).is_file():
+    if _ready(final):
         _touch(final / MARKER)
         return env_python(final)
     with file_lock(root / f".{key}.lock"):
-        if (final / MARKER).is_file():
+        if _ready(final):
             return env_python(final)
         for stale in root.glob(f".tmp-{key}-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted build
         if final.exists():
-            shutil.rmtree(final)  # not ours: an env without its marker is never trusted
+            shutil.rmtree(final)  # no marker, or its base interpreter is gone: never trusted
         tmp = root / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
         logger.info("building env %s for %s with %s", key, label, spec.package_manager)
         try:
@@ -132,6 +132,11 @@ def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Pa
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     return env_python(final)
+
+
+def _ready(env: Path) -> bool:
+    """Complete (marker written last) and its interpreter still resolves (the base Python exists)."""
+    return (env / MARKER).is_file() and env_python(env).exists()
 
 
 def _build(spec: RuntimeEnvSpec, env: Path, extra: tuple[str, ...], label: str) -> None:
