@@ -68,7 +68,7 @@ def test_a_local_plugin_run_imports_nothing_heavy(demo_plugin):
     code = (
         "import os, sys\n"
         f"os.chdir({str(demo_plugin)!r})\n"
-        "params = '{\"dataset_path\": \"d\", \"epochs\": 1}'\n"
+        'params = \'{"dataset_path": "d", "epochs": 1}\'\n'
         "sys.argv = ['synapse', 'plugin', 'run', 'train', params, '--debug']\n"
         "from synapse_sdk.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
