@@ -31,7 +31,7 @@ class SubprocessJobExecutor:
         """Submit, stream logs and progress to ``observers`` until the end; return the result."""
         from synapse_sdk.backend import get_backend
         from synapse_sdk.backend.schemas import RunStatus
-        from synapse_sdk.errors import ExecutionError
+        from synapse_sdk.errors import ExecutionError, UsageError
         from synapse_sdk.execution.follow import follow_run
         from synapse_sdk.plugins.categories.base import run_record
 
@@ -49,6 +49,8 @@ class SubprocessJobExecutor:
             raise
         if final.status is RunStatus.SUCCEEDED:
             return final.result
+        if final.extra.get("exit_code") == UsageError.exit_code:
+            raise UsageError(final.error or "the job refused its input")
         raise ExecutionError(
             f"action {inv.action!r} {final.status.value.lower()}: {final.error or 'no reason recorded'} "
             f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",

@@ -30,7 +30,7 @@ def main() -> int:
     except ActionStopped:
         return 143
     except SynapseError as exc:
-        _fail_unstarted(invocation, str(exc))
+        _fail_unstarted(invocation, str(exc), exc.exit_code)
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
     except Exception:
@@ -39,15 +39,21 @@ def main() -> int:
     return 0
 
 
-def _fail_unstarted(invocation: Invocation, error: str) -> None:
-    """A job that could not even start (bad config, bad params) still ends with its reason."""
+def _fail_unstarted(invocation: Invocation, error: str, exit_code: int) -> None:
+    """A job that could not even start (bad config, bad params) still ends with its reason.
+
+    The exit code is kept in the run's ``extra`` so a CLI following the job exits like one
+    that checked the input itself (2 for bad input).
+    """
     import time
 
     from synapse_sdk.backend import get_backend
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
 
-    get_backend().transition(
-        invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error
+    backend = get_backend()
+    extra = {**backend.get_run(invocation.run_id).extra, "exit_code": exit_code}
+    backend.transition(
+        invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error, extra=extra
     )
 
 

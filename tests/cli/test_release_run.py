@@ -161,3 +161,19 @@ def test_a_locked_requirement_missing_from_the_registry_fails_the_run_naming_it(
     assert "(uv exited with" in proc.stderr
     assert store.list_runs() == []
     assert [p.name for p in (synapse_home / "envs").iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_bad_params_for_a_release_in_its_own_env_exit_2(make_plugin, tmp_path, store):
+    with_params = TRAIN.replace(
+        "class Train(TrainAction):",
+        "from pydantic import BaseModel\n\n\nclass P(BaseModel):\n    epochs: int = 1\n\n\n"
+        "class Train(TrainAction):\n    params_model = P\n",
+    )
+    folder = make_plugin(CONFIG.format(code="six-params"), {"train.py": with_params}, name="six-params")
+    (folder / "requirements.txt").write_text("six==1.16.0\n")
+    assert run_cli("plugin", "publish", cwd=folder).returncode == 0
+    proc = run_cli("plugin", "run", "train", '{"epochs": "many"}', "--plugin", "six-params", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "params.epochs: input should be a valid integer" in proc.stderr
+    (record,) = store.list_runs()
+    assert record.status == "FAILED"
