@@ -15,8 +15,14 @@ if TYPE_CHECKING:
     from synapse_sdk.settings import Settings
 
 
-def run_in_process(invocation: Invocation, observers: list[RunSink] | None = None) -> Any:
-    """Load the action's class from the plugin folder, run it, and return its result."""
+def run_in_process(
+    invocation: Invocation, observers: list[RunSink] | None = None, *, apply_env: bool = False
+) -> Any:
+    """Load the action's class from the plugin folder, run it, and return its result.
+
+    ``apply_env`` (for worker processes that belong to the run) first sets the ``env_vars`` of
+    the action's ``get_runtime_env()`` in this process's environment, as Ray does on a cluster.
+    """
     config = PluginConfig.load(invocation.path)
     cls = load_action_class(invocation.path, config, invocation.action)
     action = cls(
@@ -27,6 +33,11 @@ def run_in_process(invocation: Invocation, observers: list[RunSink] | None = Non
         run_id=invocation.run_id,
         observers=observers,
     )
+    if apply_env:
+        import os
+
+        env_vars = action.get_runtime_env().get("env_vars") or {}
+        os.environ.update({str(k): str(v) for k, v in env_vars.items()})
     return action.run_action()
 
 

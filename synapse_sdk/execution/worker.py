@@ -26,7 +26,7 @@ def main() -> int:
     from synapse_sdk.execution.local import run_in_process
 
     try:
-        run_in_process(invocation)
+        run_in_process(invocation, apply_env=True)
     except ActionStopped:
         return 143
     except SynapseError as exc:

@@ -213,3 +213,33 @@ def test_a_backend_outage_mid_run_loses_nothing_or_counts_what_it_lost(
     assert (record.lost_events > 0) is loses
     if not loses:  # the action was never blocked: it logged at its own pace through the outage
         assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 0.5
+
+
+def test_a_worker_gets_the_env_vars_of_get_runtime_env(make_plugin):
+    config = """\
+    code: envs
+    name: Envs
+    version: 0.1.0
+    category: neural_net
+    actions:
+      train:
+        entrypoint: plugin.train.Train
+        method: job
+    """
+    source = """\
+    import os
+    from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+    class Train(TrainAction):
+        def get_runtime_env(self):
+            env = super().get_runtime_env()
+            env["env_vars"]["CUSTOM_VAR"] = "value"
+            return env
+
+        def start(self):
+            return {"CUSTOM_VAR": os.environ.get("CUSTOM_VAR"), "FROM_CLI": os.environ.get("FROM_CLI")}
+    """
+    folder = make_plugin(config, {"train.py": source})
+    proc = run_cli("plugin", "run", "train", "--env", "FROM_CLI=yes", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"CUSTOM_VAR": "value", "FROM_CLI": "yes"}
