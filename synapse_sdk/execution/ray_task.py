@@ -7,6 +7,8 @@ Warm path: the plugin folder is uploaded once per content (its URI names the con
 the remote function and its options are built once per plugin and resources, and each Ray
 worker keeps the loaded plugin class per folder, so a repeated task costs one Ray round trip
 plus the run's own record writes. Tasks are not retried: an action may have side effects.
+A task submitted in the background (``--job-id``) becomes a Ray job: a task is owned by the
+process that started it and would die when the CLI exits.
 """
 
 from __future__ import annotations
@@ -165,12 +167,11 @@ class RayTaskExecutor:
         )
 
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
-        """Start the task and return the PENDING run at once; the task records the rest."""
-        from synapse_sdk.backend import get_backend
+        """Run it in the background: as a Ray job, since a task dies with the process that owns it."""
+        from synapse_sdk.execution.ray_job import RayJobExecutor
 
-        store = get_backend(self.settings)
-        self._start(prepared, record, store)
-        return store.get_run(record.id)
+        jobs = RayJobExecutor(self.settings, self.address, num_cpus=self.num_cpus, num_gpus=self.num_gpus)
+        return jobs.submit(prepared, record)
 
     def _start(self, prepared: Prepared, record: NewRun, store: Any) -> Any:
         from synapse_sdk.execution.ray_cluster import connect
@@ -210,6 +211,10 @@ class RayTaskExecutor:
 
         try:
             return ray.get(ref)
+        except KeyboardInterrupt:
+            ray.cancel(ref, force=True)  # the task would die with this process anyway
+            fail_unstarted(run_id, "stopped: interrupted, the Ray task was cancelled", status="STOPPED")
+            raise
         except TaskCancelledError as exc:
             fail_unstarted(run_id, "stopped: the Ray task was cancelled", status="STOPPED")
             raise ExecutionError(f"run {run_id}: the Ray task was cancelled", run_id=run_id) from exc

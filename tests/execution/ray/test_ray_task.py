@@ -37,8 +37,11 @@ class Probe(Action):
             raise ValueError("probe failed on purpose")
         import ray
         ctx = ray.get_runtime_context()
-        return {"resources": ctx.get_assigned_resources(), "task": ctx.get_task_id() is not None,
-                "secret": os.environ.get("PROBE_SECRET")}
+        try:
+            resources, task = ctx.get_assigned_resources(), ctx.get_task_id() is not None
+        except AssertionError:  # a Ray job's entrypoint is a driver, not a task
+            resources, task = None, False
+        return {"resources": resources, "task": task, "secret": os.environ.get("PROBE_SECRET")}
 """
 
 
@@ -94,3 +97,16 @@ def test_unreachable_ray_address_fails_fast_without_a_run(make_plugin, store, me
     assert f"Ray cluster at '{address}' is unreachable" in result.stderr
     assert "Traceback" not in result.stderr
     assert store.list_runs() == []
+
+
+def test_background_task_outlives_the_cli_as_a_ray_job(ray_cluster, make_plugin, store):
+    from tests.execution.ray.helpers import wait_for_end
+
+    plugin = make_plugin(CONFIG, {"probe.py": SOURCE})
+    result = run_cli("plugin", "run", "probe", "{}", "--path", str(plugin), "--job-id", "probe-bg",
+                     "--num-cpus", "0.5", env=ray_cluster.env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run = wait_for_end(store, "probe-bg")
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.method == "task" and run.extra["ray"]["kind"] == "job"
+    assert run.result["task"] is False  # it ran as a Ray job's entrypoint
