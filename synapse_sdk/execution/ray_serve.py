@@ -15,6 +15,7 @@ The plugin's restapi actions share the deployment, so its replicas get the large
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -118,6 +119,11 @@ def deploy(
         serve.run(deployment.bind(run_id, envs), name=name, route_prefix=prefix)
     except Exception as exc:
         reason = f"Ray Serve could not deploy {name!r}: {ray_reason(exc)}"
+        replica_errors = [e.message for e in store.get_logs(run_id) if e.level == "ERROR" and e.message]
+        if replica_errors:
+            reason += f"; last replica error: {replica_errors[-1]}"
+        with contextlib.suppress(Exception):
+            serve.delete(name)  # a failed app would keep restarting replicas
         fail_unstarted(run_id, reason)
         raise ExecutionError(
             f"{reason} (run {run_id}; see 'synapse job logs {run_id}')", run_id=run_id

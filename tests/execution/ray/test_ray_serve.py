@@ -112,3 +112,18 @@ def _post_ok(url: str) -> dict | None:
     except httpx.HTTPError:
         return None
     return reply.json() if reply.status_code == 200 else None
+
+
+def test_failing_setup_ends_the_serving_run_failed_with_the_reason(ray_cluster, make_plugin, store):
+    source = SOURCE.replace(
+        'self.weight = len(os.environ.get("SCORE_WEIGHT", "ab"))', 'raise RuntimeError("model file missing")'
+    )
+    plugin = make_plugin(CONFIG.replace("code: scorer", "code: broken"), {"score.py": source})
+    deployed = run_cli("plugin", "run", "serve", "--path", str(plugin), "--port", str(ray_cluster.serve_port),
+                       env=ray_cluster.env, timeout=240)  # fmt: skip
+    assert deployed.returncode == 1
+    assert "Ray Serve could not deploy 'broken-2.1.0'" in deployed.stderr
+    assert "RuntimeError: model file missing" in deployed.stderr
+    (run,) = store.list_runs()
+    assert run.status is RunStatus.FAILED and "model file missing" in run.error
+    assert any("setup() failed" in (e.message or "") for e in store.get_logs(run.id))
