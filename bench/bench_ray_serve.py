@@ -4,6 +4,7 @@ Starts its own local Ray cluster (2 CPUs) and deploys, side by side on the same 
 HTTP proxy, each with one replica of 0.5 CPU:
 
 - bare: ``@serve.deployment`` whose ``__call__`` parses the JSON body and calls the handler;
+- bare FastAPI (information only): a FastAPI ingress with a sync endpoint and a params model;
 - ours: ``synapse_sdk.execution.ray_serve.deploy`` of a plugin whose restapi action calls the
   same handler: FastAPI with params validation, request recording (log entries and metrics
   on the serving run in the embedded store) and the health/docs routes.
@@ -24,6 +25,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -127,23 +129,49 @@ def main() -> int:
                     body = await request.json()
                     return handler(body["text"], body.get("times", 1))
 
+            def bare_fastapi() -> Any:
+                from fastapi import FastAPI
+                from pydantic import BaseModel
+
+                class Params(BaseModel):
+                    text: str
+                    times: int = 1
+
+                app = FastAPI()
+
+                @app.post("/score")
+                def score(params: Params) -> dict[str, int]:
+                    return handler(params.text, params.times)
+
+                return app
+
             serve.run(Bare.bind(), name="bare", route_prefix="/bare")
+            fastapi_bare = serve.deployment(
+                serve.ingress(bare_fastapi)(), ray_actor_options={"num_cpus": 0.5}
+            )
+            serve.run(fastapi_bare.bind(), name="bare-fastapi", route_prefix="/bare-fastapi")
             settings = Settings.from_env()
             config = PluginConfig.load(plugin)
             info = deploy(plugin, config, settings, cluster.address, port=cluster.serve_port)
-            urls = {"bare": f"http://127.0.0.1:{cluster.serve_port}/bare", "ours": f"{info['url']}/score"}
-            results: dict[str, list[float]] = {"bare": [], "ours": []}
+            proxy = f"http://127.0.0.1:{cluster.serve_port}"
+            urls = {
+                "bare": f"{proxy}/bare",
+                "fastapi": f"{proxy}/bare-fastapi/score",
+                "ours": f"{info['url']}/score",
+            }
+            results: dict[str, list[float]] = {name: [] for name in urls}
             for url in urls.values():
                 load(url)  # warm-up
             for _ in range(ROUNDS):  # interleaved, so load from elsewhere hits both alike
                 for name, url in urls.items():
                     results[name].append(load(url))
-            bare, ours = results["bare"], results["ours"]
+            bare, fastapi, ours = results["bare"], results["fastapi"], results["ours"]
             time.sleep(1.5)  # let the replica's reporter write its last metrics window
             run = get_backend(settings).get_run(info["run_id"])
             recorded = run.metrics.get("requests", {}).get("total", 0)
             serve.delete(info["app"])
             serve.delete("bare")
+            serve.delete("bare-fastapi")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     bare_rps, ours_rps = statistics.median(bare), statistics.median(ours)
@@ -153,6 +181,11 @@ def main() -> int:
     )
     print(
         f"synapse Ray Serve     {ours_rps:,.0f} req/s median (rounds: {', '.join(f'{r:,.0f}' for r in ours)})"
+    )
+    fastapi_rps = statistics.median(fastapi)
+    print(
+        f"bare FastAPI ingress  {fastapi_rps:,.0f} req/s median, sync endpoint (information: "
+        f"ours/that = {ours_rps / fastapi_rps:.2f}x)"
     )
     print(f"serving run {run.id}: {run.status.value}, {recorded:,} requests recorded")
     verdict = "OK" if ratio >= TARGET else "FAIL"

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
 INVOCATION_ENV = "SYNAPSE_INVOCATION"
+#: Clusters that did not answer in this process (not asked again for every listed run).
+_unreachable: set[str] = set()
 #: Lines of Ray's own job log copied into a run that failed before its action recorded anything.
 LOG_TAIL = 40
 
@@ -178,12 +180,19 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
 
 def _job_info(record: RunRecord) -> Any:
     ray_info = record.extra["ray"]
+    address = ray_info.get("dashboard") or ray_info["address"]
+    if address in _unreachable:
+        return None
     try:
         from synapse_sdk.execution.ray_cluster import job_client
 
-        client = job_client(ray_info.get("dashboard") or ray_info["address"])
-        return client.get_job_info(ray_info["submission_id"])
+        client = job_client(address)
     except Exception:  # noqa: BLE001 - an unreachable cluster must not break `synapse job list`
+        _unreachable.add(address)  # ask once per process, not once per listed run
+        return None
+    try:
+        return client.get_job_info(ray_info["submission_id"])
+    except Exception:  # noqa: BLE001 - e.g. a job the cluster forgot after a restart: leave the run as is
         return None
 
 
