@@ -133,7 +133,7 @@ def refresh(store: Any, record: RunRecord) -> RunRecord:
         return ray_serve.refresh(store, record)
     info = _job_info(record)
     if info is None:
-        return record
+        return _lost_if_silent(store, record)
     status = str(getattr(info.status, "value", info.status))
     if status in ("PENDING", "RUNNING"):
         return record
@@ -175,6 +175,19 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
         time.sleep(0.2)
     store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
                      error=f"stopped: Ray job did not end within {grace + 5:g}s")  # fmt: skip
+    return store.get_run(record.id)
+
+
+def _lost_if_silent(store: Any, record: RunRecord) -> RunRecord:
+    """Ray cannot be asked: a running job that stopped heartbeating is declared lost, as elsewhere."""
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.jobs import REMOTE_HEARTBEAT_TIMEOUT
+
+    silent = time.time() - (record.heartbeat_at or record.started_at or time.time())
+    if record.status is not RunStatus.RUNNING or silent <= REMOTE_HEARTBEAT_TIMEOUT:
+        return record
+    error = f"worker lost: Ray cluster unreachable and no heartbeat for {silent:.0f}s"
+    store.transition(record.id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error)
     return store.get_run(record.id)
 
 

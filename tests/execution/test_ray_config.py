@@ -94,3 +94,22 @@ def test_running_a_local_action_never_imports_ray(make_plugin, synapse_home):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines() == ["1", "False"], out.stderr
+
+
+@pytest.mark.parametrize(("silent", "expected"), [(5, "RUNNING"), (100, "FAILED")], ids=["fresh", "silent"])
+def test_ray_job_on_an_unreachable_cluster_is_lost_only_when_silent(store, silent, expected):
+    import time
+
+    from synapse_sdk.backend.schemas import NewRun, RunStatus
+    from synapse_sdk.execution.jobs import refresh
+    from tests.servers import free_port
+
+    ray_info = {"address": f"127.0.0.1:{free_port()}", "kind": "job", "submission_id": "gone"}
+    store.create_run(NewRun(id="gone", action="train", is_job=True, extra={"ray": ray_info}))
+    now = time.time()
+    store.transition("gone", [RunStatus.PENDING], RunStatus.RUNNING, started_at=now - silent,
+                     heartbeat_at=now - silent)  # fmt: skip
+    record = refresh(store, store.get_run("gone"))
+    assert record.status.value == expected
+    if expected == "FAILED":
+        assert record.error.startswith("worker lost: Ray cluster unreachable and no heartbeat for")
