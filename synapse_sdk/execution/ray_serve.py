@@ -128,7 +128,24 @@ def deploy(
         raise ExecutionError(
             f"{reason} (run {run_id}; see 'synapse job logs {run_id}')", run_id=run_id
         ) from exc
+    end_replaced(store, name, run_id)
     return {"run_id": run_id, "app": name, "url": url, "routes": extra["routes"], "docs": f"{url}/docs"}
+
+
+def end_replaced(store: Any, app: str, run_id: str) -> None:
+    """A redeploy replaces the app in place: the serving runs it replaced end STOPPED."""
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+
+    for old in store.list_runs(limit=500):
+        ray_info = old.extra.get("ray") or {}
+        if (
+            old.id != run_id
+            and old.status in ACTIVE
+            and ray_info.get("kind") == "serve"
+            and ray_info.get("app") == app
+        ):
+            store.transition(old.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
+                             error=f"stopped: replaced by serving run {run_id}")  # fmt: skip
 
 
 def _runtime_env(plugin_path: Path, config: PluginConfig, settings: Settings, envs: dict[str, str],

@@ -113,3 +113,17 @@ def test_ray_job_on_an_unreachable_cluster_is_lost_only_when_silent(store, silen
     assert record.status.value == expected
     if expected == "FAILED":
         assert record.error.startswith("worker lost: Ray cluster unreachable and no heartbeat for")
+
+
+def test_a_redeploy_ends_the_serving_runs_it_replaced(store):
+    from synapse_sdk.backend.schemas import NewRun
+    from synapse_sdk.execution.ray_serve import end_replaced
+
+    runs = (("serve-old", "scorer-2.1.0"), ("serve-other", "other-1.0.0"), ("serve-new", "scorer-2.1.0"))
+    for run_id, app in runs:
+        store.create_run(NewRun(id=run_id, action="serve", extra={"ray": {"kind": "serve", "app": app}}))
+    end_replaced(store, "scorer-2.1.0", "serve-new")
+    assert store.get_run("serve-old").status.value == "STOPPED"
+    assert store.get_run("serve-old").error == "stopped: replaced by serving run serve-new"
+    assert store.get_run("serve-other").status.value == "PENDING"
+    assert store.get_run("serve-new").status.value == "PENDING"
