@@ -110,3 +110,27 @@ def test_background_task_outlives_the_cli_as_a_ray_job(ray_cluster, make_plugin,
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.method == "task" and run.extra["ray"]["kind"] == "job"
     assert run.result["task"] is False  # it ran as a Ray job's entrypoint
+
+
+UV_CONFIG = CONFIG.replace("category: neural_net", 'category: neural_net\npackage_manager: "uv"')
+UV_SOURCE = """\
+from synapse_sdk.plugins.categories.base import Action
+
+class Probe(Action):
+    name = "probe"
+
+    def start(self):
+        import six
+        return {"six": six.__version__, "where": six.__file__}
+"""
+
+
+def test_uv_plugin_requirements_are_installed_by_ray(ray_cluster, make_plugin, store):
+    plugin = make_plugin(UV_CONFIG, {"probe.py": UV_SOURCE})
+    (plugin / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("plugin", "run", "probe", "{}", "--path", str(plugin), "--num-cpus", "0.5",
+                     env=ray_cluster.env, timeout=240)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["six"] == "1.16.0"
+    assert "runtime_resources" in out["where"]  # Ray's uv-built env, not the cluster's own venv
