@@ -218,10 +218,12 @@ class ReplicaState:
             run_id, [RunStatus.PENDING], RunStatus.RUNNING, started_at=time.time(),
             heartbeat_at=time.time(), host=socket.gethostname(), pid=os.getpid(),
         )  # fmt: skip
+        starts = 1 + sum(e.event == "replica_started" for e in backend.get_logs(run_id))
         self.run.log(
-            "replica_started", {"replica": self.replica, "pid": os.getpid(), "host": socket.gethostname()}
+            "replica_started",
+            {"replica": self.replica, "pid": os.getpid(), "host": socket.gethostname(), "start": starts},
         )
-        self.run.log_message(f"replica {self.replica} started (pid {os.getpid()})")
+        self.run.log_message(f"replica {self.replica} started (pid {os.getpid()}; replica start #{starts})")
         self.run.start_heartbeat()
         self.stats.start()
 

@@ -95,7 +95,8 @@ def test_restapi_action_on_ray_serve(ray_cluster, make_plugin, store):
         starts = [e.data for e in store.get_logs(run_id) if e.event == "replica_started"]
         return [s for s in starts if s["pid"] != first_pid]
 
-    wait_until(restarted, timeout=90, what="Serve to restart the replica")
+    (replacement,) = wait_until(restarted, timeout=90, what="Serve to restart the replica")
+    assert replacement["start"] == 2
     again = wait_until(lambda: _post_ok(f"{base}/score"), timeout=60, what="the new replica to answer")
     assert again["pid"] != first_pid
     assert store.get_run(run_id).status is RunStatus.RUNNING
