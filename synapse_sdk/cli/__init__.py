@@ -1,53 +1,33 @@
-"""The ``synapse`` command: a thin typer shell over the library.
+"""The ``synapse`` command: a thin shell over the library.
 
 Every ``SynapseError`` becomes ``Error: <message>`` and its exit code (2 for bad input, 1 for a
-failed action); ``SYNAPSE_DEBUG=1`` shows the traceback instead.
+failed action); ``SYNAPSE_DEBUG=1`` shows the traceback instead. The common
+``synapse plugin run ACTION [PARAMS] [--debug] ...`` skips typer entirely (see ``_fast``), so a
+local run starts as fast as the plugin's own imports allow.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-
-import typer
-
-from synapse_sdk.cli import backend, create, env, job, plugin, publish  # noqa: F401 - create, publish add plugin commands
-
-app = typer.Typer(
-    name="synapse",
-    help="Write, package, publish, run and watch Synapse plugins.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(plugin.app, name="plugin")
-app.add_typer(job.app, name="job")
-app.add_typer(backend.app, name="backend")
-app.add_typer(env.app, name="env")
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    import click
-
     from synapse_sdk.errors import SynapseError
 
-    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("SYNAPSE_DEBUG", "") not in ("", "0", "false")
     try:
-        result = command.main(args=argv, prog_name="synapse", standalone_mode=False)
+        sys.exit(_dispatch(args))
     except SynapseError as exc:
         if debug:
             raise
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"Error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         print("Aborted.", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
@@ -59,4 +39,25 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _dispatch(args: list[str]) -> int:
+    from synapse_sdk.cli._fast import parse_plugin_run
+
+    fast = parse_plugin_run(args)
+    if fast is not None:
+        from synapse_sdk.cli.run_command import run_plugin_action
+
+        run_plugin_action(**fast)
+        return 0
+    from synapse_sdk.cli.app import run_typer
+
+    return run_typer(args)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from synapse_sdk.cli.app import app
+
+        return app
+    raise AttributeError(f"module 'synapse_sdk.cli' has no attribute {name!r}")

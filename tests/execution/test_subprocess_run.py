@@ -124,6 +124,9 @@ def test_ctrl_c_stops_the_worker_and_the_run_ends_stopped(plugin, store):
     record = store.get_run(record.id)
     assert record.status == "STOPPED"
     assert record.error == "stopped on request"
+    deadline = time.monotonic() + 10  # the worker records STOPPED, then exits
+    while is_alive(record.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not is_alive(record.pid)
     assert store.get_logs(record.id)[-1].message == "stopped on request"
 
