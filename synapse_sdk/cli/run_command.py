@@ -71,18 +71,11 @@ def run_plugin_action(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=parse_envs(env),
         home=str(settings.home), debug=debug, local_env=not settings.ray_address,
     )  # fmt: skip
-    inv = prepared.invocation
     executor = get_executor(
         prepared.config.actions[action].method, settings, debug=debug, num_cpus=num_cpus, num_gpus=num_gpus
     )
     if job_id:
-        from synapse_sdk.plugins.categories.base import run_record
-
-        record = run_record(
-            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
-            category=prepared.action_class.category, is_job=True,
-        )  # fmt: skip
-        executor.submit(prepared, record)
+        executor.submit(prepared, prepared.new_run(is_job=True))
         print(json.dumps({"job_id": job_id, "status": "PENDING"}))
         print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
               file=sys.stderr)  # fmt: skip

@@ -13,6 +13,26 @@ from synapse_sdk.plugins.run.sinks import RunSink
 POLL_INTERVAL = 0.1
 
 
+def result_of(record: RunRecord, where: str = "") -> Any:
+    """The result of a run that ended, or the error a CLI that followed it raises.
+
+    A job that refused its input (recorded ``exit_code`` 2) is a ``UsageError``; any other end
+    but SUCCEEDED is an ``ExecutionError`` naming the run and how to read its logs.
+    """
+    from synapse_sdk.backend.schemas import RunStatus
+    from synapse_sdk.errors import ExecutionError, UsageError
+
+    if record.status is RunStatus.SUCCEEDED:
+        return record.result
+    if record.extra.get("exit_code") == UsageError.exit_code:
+        raise UsageError(record.error or "the job refused its input")
+    raise ExecutionError(
+        f"action {record.action!r} {record.status.value.lower()}{where}: "
+        f"{record.error or 'no reason recorded'} (run {record.id}; see 'synapse job logs {record.id}')",
+        run_id=record.id,
+    )
+
+
 def follow_run(
     backend: Any, run_id: str, observers: Iterable[RunSink], *, poll: float = POLL_INTERVAL
 ) -> RunRecord:

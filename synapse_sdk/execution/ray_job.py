@@ -58,24 +58,12 @@ class RayJobExecutor:
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Submit, follow the run's events until it ends, and return its result or raise."""
-        from synapse_sdk.execution.follow import follow_run
-        from synapse_sdk.plugins.categories.base import run_record
-
-        inv = prepared.invocation
-        record = run_record(
-            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
-            category=prepared.action_class.category, is_job=True,
-        )  # fmt: skip
-        self.submit(prepared, record)
         from synapse_sdk.backend import get_backend
+        from synapse_sdk.execution.follow import follow_run, result_of
 
-        final = follow_run(get_backend(self.settings), inv.run_id, observers)
-        if final.status.value == "SUCCEEDED":
-            return final.result
-        raise ExecutionError(
-            f"action {inv.action!r} {final.status.value} on Ray: {final.error} "
-            f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",
-            run_id=inv.run_id,
+        self.submit(prepared, prepared.new_run(is_job=True))
+        return result_of(
+            follow_run(get_backend(self.settings), prepared.invocation.run_id, observers), " on Ray"
         )
 
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:

@@ -136,13 +136,9 @@ class RayTaskExecutor:
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Run the action as a Ray task, show its events to ``observers``, return its result."""
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.plugins.categories.base import run_record
 
         inv = prepared.invocation
-        record = run_record(
-            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
-            category=prepared.action_class.category,
-        )  # fmt: skip
+        record = prepared.new_run()
         store = get_backend(self.settings)
         ref = self._start(prepared, record, store)
         follower = None

@@ -15,6 +15,7 @@ from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.plugins.loader import find_plugin_dir, load_action_class
 
 if TYPE_CHECKING:
+    from synapse_sdk.backend.schemas import NewRun
     from synapse_sdk.plugins.categories.base import Action
 
 
@@ -25,6 +26,16 @@ class Prepared:
     invocation: Invocation
     config: PluginConfig
     action_class: type[Action]
+
+    def new_run(self, *, is_job: bool = False) -> NewRun:
+        """The run record to create for this invocation (params and envs redacted)."""
+        from synapse_sdk.plugins.categories.base import run_record
+
+        inv = self.invocation
+        return run_record(
+            inv.run_id, inv.action, self.config, inv.params, inv.envs,
+            category=self.action_class.category, is_job=is_job,
+        )  # fmt: skip
 
 
 def parse_params(text: str | None) -> dict[str, Any]:

@@ -30,32 +30,16 @@ class SubprocessJobExecutor:
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Submit, stream logs and progress to ``observers`` until the end; return the result."""
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.backend.schemas import RunStatus
-        from synapse_sdk.errors import ExecutionError, UsageError
-        from synapse_sdk.execution.follow import follow_run
-        from synapse_sdk.plugins.categories.base import run_record
+        from synapse_sdk.execution.follow import follow_run, result_of
 
-        inv = prepared.invocation
-        record = run_record(
-            inv.run_id, inv.action, prepared.config, inv.params, inv.envs,
-            category=prepared.action_class.category, is_job=True,
-        )  # fmt: skip
+        run_id = prepared.invocation.run_id
         backend = get_backend(self.settings)
-        self.submit(prepared, record)
+        self.submit(prepared, prepared.new_run(is_job=True))
         try:
-            final = follow_run(backend, inv.run_id, observers)
+            return result_of(follow_run(backend, run_id, observers))
         except KeyboardInterrupt:
-            self._stop(backend, inv.run_id)
+            self._stop(backend, run_id)
             raise
-        if final.status is RunStatus.SUCCEEDED:
-            return final.result
-        if final.extra.get("exit_code") == UsageError.exit_code:
-            raise UsageError(final.error or "the job refused its input")
-        raise ExecutionError(
-            f"action {inv.action!r} {final.status.value.lower()}: {final.error or 'no reason recorded'} "
-            f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",
-            run_id=inv.run_id,
-        )
 
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
         """Start the job in the background and return at once."""
