@@ -26,8 +26,10 @@ lint: install
 	$(BIN)/ruff check synapse_sdk tests bench
 	$(BIN)/ruff format --check synapse_sdk tests bench
 
+# Every benchmark runs and prints its ratio and target; the exit status says whether all were met.
 bench: install
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@missed=""; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || missed="$$missed $$b"; echo; done; \
+	if [ -n "$$missed" ]; then echo "targets missed:$$missed"; exit 1; fi; echo "all targets met"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .synapse-demo
