@@ -126,3 +126,13 @@ def test_a_failing_sink_never_fails_the_action_and_the_loss_is_recorded(store):
     record = store.get_run("lossy")
     assert record.status is RunStatus.SUCCEEDED
     assert record.lost_events == 4 + 1 + 1  # metrics, the log line and the coalesced progress
+
+
+def test_a_run_that_ended_cannot_start_again(store):
+    from synapse_sdk.errors import RunConflict
+
+    action = Train(params={"epochs": 1})
+    action.run_action()
+    with pytest.raises(RunConflict, match=r"run '\w+' is SUCCEEDED, not PENDING; it cannot start"):
+        Train(params={"epochs": 1}, run_id=action.run.id).run_action()
+    assert store.get_run(action.run.id).result == {"epochs": 1}

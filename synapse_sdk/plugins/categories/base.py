@@ -162,25 +162,8 @@ class Action:
     def run_action(self) -> Any:
         """Run ``start()`` and record the run: RUNNING, then SUCCEEDED, FAILED or STOPPED."""
         from synapse_sdk.backend.schemas import RunStatus
-        from synapse_sdk.errors import RunNotFound
 
-        backend = self.backend
-        try:
-            backend.get_run(self.run.id)
-        except RunNotFound:
-            backend.create_run(self.new_run_record())
-        started = backend.transition(
-            self.run.id,
-            [RunStatus.PENDING],
-            RunStatus.RUNNING,
-            started_at=time.time(),
-            heartbeat_at=time.time(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-        )
-        if not started:
-            status = backend.get_run(self.run.id).status
-            raise RunConflict(f"run {self.run.id!r} is {status.value}, not PENDING; it cannot start")
+        self._mark_running()
         self.run.start_heartbeat()
         try:
             result = self.start()
@@ -196,6 +179,31 @@ class Action:
             raise
         self._finish(RunStatus.SUCCEEDED, result=result)
         return result
+
+    def _mark_running(self) -> None:
+        """PENDING -> RUNNING; a run nobody created yet (programmatic use) is created first."""
+        from synapse_sdk.backend.schemas import RunStatus
+
+        backend = self.backend
+
+        def start() -> bool:
+            now = time.time()
+            return backend.transition(
+                self.run.id, [RunStatus.PENDING], RunStatus.RUNNING,
+                started_at=now, heartbeat_at=now, host=socket.gethostname(), pid=os.getpid(),
+            )  # fmt: skip
+
+        if start():
+            return
+        try:
+            backend.create_run(self.new_run_record())
+        except RunConflict:
+            pass  # it exists, but is not PENDING: said below
+        else:
+            if start():
+                return
+        status = backend.get_run(self.run.id).status
+        raise RunConflict(f"run {self.run.id!r} is {status.value}, not PENDING; it cannot start")
 
     def _finish(self, status: Any, **fields: Any) -> None:
         from synapse_sdk.backend.schemas import ACTIVE
