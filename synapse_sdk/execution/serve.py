@@ -134,31 +134,48 @@ def create_serve_app(
 
 
 def _endpoint(action: RestAction, run_id: str, debug: bool) -> Any:
-    """A sync endpoint (run in the thread pool: actions may block) whose body is the params model."""
+    """An endpoint whose body is the params model.
+
+    A sync ``start()`` runs in the thread pool (it may block); an ``async def start()`` is
+    awaited on the event loop, with no thread hop.
+    """
     from fastapi import Body, HTTPException
     from fastapi.responses import JSONResponse
 
     model = action.action_class.params_model
     base = action.instance
 
-    def endpoint(params: Any) -> Any:
+    def for_request(params: Any) -> Action:
         request_action = copy.copy(base)
         values = params.model_dump() if model is not None else dict(params)
         request_action.raw_params = values
         request_action.validated_params = params if model is not None else None
         request_action.params = values
-        try:
-            return request_action.start()
-        except SynapseError as exc:
-            if exc.exit_code == 2:
-                raise HTTPException(422, f"action {action.name!r}: {exc}") from None
-            error: Exception = exc
-        except Exception as exc:
-            error = exc
+        return request_action
+
+    def failed(error: Exception) -> Any:
+        if isinstance(error, SynapseError) and error.exit_code == 2:
+            raise HTTPException(422, f"action {action.name!r}: {error}") from None
         detail = f"action {action.name!r} failed: {type(error).__name__}: {error}"
         message = detail + ("\n" + traceback.format_exc() if debug else "")
         base.run.log_message(message, "ERROR")
         return JSONResponse(status_code=500, content={"detail": detail, "run_id": run_id})
+
+    if inspect.iscoroutinefunction(action.action_class.start):
+
+        async def endpoint(params: Any) -> Any:
+            try:
+                return await for_request(params).start()
+            except Exception as exc:
+                return failed(exc)
+
+    else:
+
+        def endpoint(params: Any) -> Any:
+            try:
+                return for_request(params).start()
+            except Exception as exc:
+                return failed(exc)
 
     annotation = model if model is not None else dict[str, Any]
     default = inspect.Parameter.empty if model is not None else Body(default={})

@@ -328,3 +328,56 @@ def test_a_server_records_its_serving_run_through_the_http_backend(plugin, backe
         assert record.metrics["requests"]["total"] == 1
         assert [e.data["status"] for e in remote.get_logs(record.id) if e.event == "request"] == [200]
     assert not (tmp_path / "local" / "synapse.db").exists()
+
+
+ASYNC_CONFIG = """\
+code: embed
+name: Embed
+version: 0.1.0
+category: neural_net
+actions:
+  embed:
+    entrypoint: plugin.embed.Embed
+    method: restapi
+"""
+ASYNC_SOURCE = """\
+import asyncio
+import threading
+from pydantic import BaseModel
+from synapse_sdk.plugins.categories.neural_net import InferenceAction
+
+class Params(BaseModel):
+    text: str
+
+class Embed(InferenceAction):
+    params_model = Params
+
+    async def start(self):
+        await asyncio.sleep(0)
+        if self.params["text"] == "boom":
+            raise ValueError("no vector")
+        return {"length": len(self.params["text"]), "thread": threading.current_thread().name}
+"""
+
+
+def test_an_async_action_is_awaited_on_the_event_loop_and_runs_once_from_the_cli(make_plugin, store):
+    folder = make_plugin(ASYNC_CONFIG, {"embed.py": ASYNC_SOURCE}, name="embed")
+    config = PluginConfig.load(folder)
+    run = Run("async-serve", [MemorySink()])
+    app = create_serve_app(load_rest_actions(folder, config, run, {}), RequestStats(run, interval=60),
+                           title=config.name, version=config.version, run_id=run.id)  # fmt: skip
+
+    async def go():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return [await client.post("/embed", json={"text": t}) for t in ("abc", "boom")]
+
+    ok, failed = asyncio.run(go())
+    run.close()
+    assert ok.status_code == 200
+    assert ok.json() == {"length": 3, "thread": "MainThread"}  # no thread-pool hop
+    assert failed.status_code == 500
+    assert failed.json()["detail"] == "action 'embed' failed: ValueError: no vector"
+    proc = run_cli("plugin", "run", "embed", '{"text": "hello"}', "--debug", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["length"] == 5

@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import socket
@@ -97,7 +98,7 @@ class Action:
     # -- what authors override ------------------------------------------------------------------
 
     def start(self) -> Any:
-        """Do the action's work and return a JSON-serialisable result."""
+        """Do the action's work and return a JSON-serialisable result (``async def`` works too)."""
         raise NotImplementedError(f"{type(self).__qualname__} must implement start()")
 
     def setup(self) -> None:
@@ -167,6 +168,10 @@ class Action:
         self.run.start_heartbeat()
         try:
             result = self.start()
+            if inspect.iscoroutine(result):
+                import asyncio
+
+                result = asyncio.run(result)
             result = json.loads(json.dumps(result, default=str))
         except ActionStopped:
             self.run.log_message("stopped on request", "WARNING")
