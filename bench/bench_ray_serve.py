@@ -7,7 +7,9 @@ HTTP proxy, each with one replica of 0.5 CPU:
 - bare FastAPI (information only): a FastAPI ingress with a sync endpoint and a params model;
 - ours: ``synapse_sdk.execution.ray_serve.deploy`` of a plugin whose restapi action calls the
   same handler: FastAPI with params validation, request recording (log entries and metrics
-  on the serving run in the embedded store) and the health/docs routes.
+  on the serving run in the embedded store) and the health/docs routes. Like the bare
+  ``async def __call__``, the action's ``async def start()`` runs on the replica's event loop
+  (a sync ``start()`` would be sent to the thread pool: see the FastAPI line for that cost).
 
 Both are deployed side by side and loaded in alternating rounds (``ROUNDS`` each) of ``REQUESTS``
 requests from 8 keep-alive client threads; the median round throughput is compared.
@@ -65,7 +67,7 @@ class Score(Action):
     name = "score"
     params_model = Params
 
-    def start(self):
+    async def start(self):
         return handler(self.params["text"], self.params["times"])
 """
 
