@@ -180,12 +180,18 @@ class RayTaskExecutor:
         return fn.remote(payload)
 
     def _remote(self, prepared: Prepared) -> Any:
-        """The remote function with this plugin's runtime env and resources, built once."""
+        """The remote function with this plugin's runtime env and resources, built once.
+
+        The runtime env is computed once per plugin folder, action, envs, resources and backend
+        settings: the inputs of ``get_runtime_env()`` (params do not shape an environment).
+        """
         import json
 
-        env = ray_runtime_env(prepared, self.settings)
+        inv = prepared.invocation
         opts = resources(prepared, self.num_cpus, self.num_gpus)
-        key = json.dumps([env, opts], sort_keys=True, default=str)
+        key = json.dumps(
+            [inv.plugin_path, inv.action, inv.envs, opts, self.settings], sort_keys=True, default=str
+        )
         with _remote_lock:
             fn = _remotes.get(key)
             if fn is None:
@@ -193,6 +199,7 @@ class RayTaskExecutor:
 
                 from synapse_sdk.runtime_env.ray import upload_working_dir
 
+                env = ray_runtime_env(prepared, self.settings)
                 try:
                     uploaded = upload_working_dir(env)
                 except Exception as exc:

@@ -51,7 +51,7 @@ class RunStore:
                 f"a run with id {new.id!r} exists already; choose another --job-id "
                 f"(see 'synapse job get {new.id}')"
             ) from None
-        return self.get_run(new.id)
+        return RunRecord(**new.model_dump(), status=status, created_at=now)
 
     def transition(
         self,

@@ -150,22 +150,22 @@ class Run:
             if not self._closed:
                 self.flush()
 
-    def flush(self) -> None:
-        """Send everything buffered to the sinks now."""
+    def flush(self, heartbeat: bool = True) -> None:
+        """Send everything buffered to the sinks now, with a heartbeat when one is due."""
         with self._flush_lock:
             with self._lock:
                 logs, self._logs = self._logs, []
                 progress, self._progress = self._progress, {}
                 metrics, self._metrics = self._metrics, []
             now = time.time()
-            heartbeat = None
-            if now - self._last_heartbeat >= self.heartbeat_interval:
-                heartbeat = self._last_heartbeat = now
-            if not (logs or progress or metrics or heartbeat):
+            beat = None
+            if heartbeat and now - self._last_heartbeat >= self.heartbeat_interval:
+                beat = self._last_heartbeat = now
+            if not (logs or progress or metrics or beat):
                 return
             if self.secrets:
                 logs = [self._mask(entry) for entry in logs]
-            batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=heartbeat)
+            batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat)
             for index, sink in enumerate(self.sinks):
                 try:
                     sink.write(self.id, batch)
@@ -195,8 +195,7 @@ class Run:
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
-        self._last_heartbeat = 0.0
-        self.flush()
+        self.flush(heartbeat=False)  # the run's end is recorded by its final status, not a beat
 
     def __enter__(self) -> Run:
         return self
