@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError, UsageError
+
+if TYPE_CHECKING:
+    from synapse_sdk.settings import Settings
 
 NAMESPACE = "synapse"
 DEFAULT_PORTS = {"": 6379, "ray": 10001, "http": 8265, "https": 443}
@@ -109,3 +112,26 @@ def job_client(address: str) -> Any:
             f"cannot reach the Ray Jobs API at {address!r}: {type(exc).__name__}: {exc}; "
             "the cluster needs its dashboard (ray start --head --include-dashboard true)"
         ) from exc
+
+
+class RayExecutor:
+    """What every Ray executor holds: settings, the cluster address and resource overrides."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        address: str,
+        *,
+        num_cpus: float | None = None,
+        num_gpus: float | None = None,
+    ) -> None:
+        self.check(address)  # fails fast (bounded), before any run is recorded
+        self.settings = settings
+        self.address = address
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+
+    @staticmethod
+    def check(address: str) -> None:
+        """Raise if the cluster at ``address`` cannot be used; called before anything is recorded."""
+        raise NotImplementedError

@@ -22,12 +22,12 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError
+from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.plugins.run.sinks import RunSink
-    from synapse_sdk.settings import Settings
 
 ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
 INVOCATION_ENV = "SYNAPSE_INVOCATION"
@@ -37,24 +37,14 @@ _unreachable: set[str] = set()
 LOG_TAIL = 40
 
 
-class RayJobExecutor:
+class RayJobExecutor(RayExecutor):
     """Submits ``job`` actions to the Ray Jobs API of the cluster at ``address``."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        address: str,
-        *,
-        num_cpus: float | None = None,
-        num_gpus: float | None = None,
-    ) -> None:
+    @staticmethod
+    def check(address: str) -> None:
         from synapse_sdk.execution.ray_cluster import job_client
 
-        job_client(address)  # fails fast (bounded), before any run is recorded
-        self.settings = settings
-        self.address = address
-        self.num_cpus = num_cpus
-        self.num_gpus = num_gpus
+        job_client(address)
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Submit, follow the run's events until it ends, and return its result or raise."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError
+from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
@@ -114,24 +115,14 @@ def ray_runtime_env(prepared: Prepared, settings: Settings) -> dict[str, Any]:
     )
 
 
-class RayTaskExecutor:
+class RayTaskExecutor(RayExecutor):
     """Runs ``task`` actions as Ray remote tasks on the cluster at ``address``."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        address: str,
-        *,
-        num_cpus: float | None = None,
-        num_gpus: float | None = None,
-    ) -> None:
+    @staticmethod
+    def check(address: str) -> None:
         from synapse_sdk.execution.ray_cluster import connect
 
-        connect(address)  # fails fast (bounded), before any run is recorded
-        self.settings = settings
-        self.address = address
-        self.num_cpus = num_cpus
-        self.num_gpus = num_gpus
+        connect(address)
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Run the action as a Ray task, show its events to ``observers``, return its result."""
