@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 
 def run_in_process(
-    invocation: Invocation, observers: list[RunSink] | None = None, *, apply_env: bool = False
+    invocation: Invocation,
+    observers: list[RunSink] | None = None,
+    *,
+    apply_env: bool = False,
+    capture_output: bool = False,
 ) -> Any:
     """Load the action's class from the plugin folder, run it, and return its result.
 
-    ``apply_env`` (for worker processes that belong to the run) first sets the ``env_vars`` of
-    the action's ``get_runtime_env()`` in this process's environment, as Ray does on a cluster.
+    For worker processes that belong to the run: ``apply_env`` first sets the ``env_vars`` of
+    the action's ``get_runtime_env()`` in this process's environment, as Ray does on a cluster;
+    ``capture_output`` logs what the action prints as entries of its run.
     """
     config = PluginConfig.load(invocation.path)
     cls = load_action_class(invocation.path, config, invocation.action)
@@ -38,6 +43,11 @@ def run_in_process(
 
         env_vars = action.get_runtime_env().get("env_vars") or {}
         os.environ.update({str(k): str(v) for k, v in env_vars.items()})
+    if capture_output:
+        from synapse_sdk.execution.output import captured
+
+        with captured(action.run):
+            return action.run_action()
     return action.run_action()
 
 

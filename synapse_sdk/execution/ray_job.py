@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
 import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError
@@ -212,36 +210,16 @@ def _keep_ray_log_tail(store: Any, record: RunRecord, message: str | None) -> No
 # -- the job's entrypoint, inside the cluster --------------------------------------------------------
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    from synapse_sdk.errors import ActionStopped
-
-    raise ActionStopped()
-
-
 def main() -> int:
     """Run the invocation from ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
     import os
 
-    from synapse_sdk.errors import ActionStopped, SynapseError
     from synapse_sdk.execution.invocation import Invocation
-    from synapse_sdk.execution.local import run_in_process
-    from synapse_sdk.execution.ray_task import fail_unstarted
+    from synapse_sdk.execution.worker import run_worker
 
     data = json.loads(base64.b64decode(os.environ.pop(INVOCATION_ENV)))
     invocation = replace(Invocation(**data), plugin_path=str(Path.cwd()), python=sys.executable)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        run_in_process(invocation)
-    except ActionStopped:
-        return 143
-    except SynapseError as exc:
-        fail_unstarted(invocation.run_id, str(exc))
-        print(f"Error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except Exception as exc:
-        fail_unstarted(invocation.run_id, f"{type(exc).__name__}: {exc}")
-        raise
-    return 0
+    return run_worker(invocation, apply_env=False)  # Ray has set the runtime env's variables
 
 
 if __name__ == "__main__":

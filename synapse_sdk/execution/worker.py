@@ -1,13 +1,15 @@
 """``python -m synapse_sdk.execution.worker``: run one action from an invocation on stdin.
 
 SIGTERM raises ``ActionStopped`` inside the action, which ends the run STOPPED with its logs.
-Exit codes: 0 succeeded, 1 failed, 2 bad input, 143 stopped.
+What the action prints becomes log entries of its run. Every way the worker can end is
+recorded. Exit codes: 0 succeeded, 1 failed, 2 bad input, 143 stopped.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import time
 import traceback
 from types import FrameType
 
@@ -21,40 +23,46 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     """Run the invocation read from stdin."""
-    invocation = Invocation.from_json(sys.stdin.read())
-    signal.signal(signal.SIGTERM, _stop)
+    return run_worker(Invocation.from_json(sys.stdin.read()), apply_env=True)
+
+
+def run_worker(invocation: Invocation, *, apply_env: bool) -> int:
+    """Run one invocation in a process of its own (a local worker or a Ray job's driver)."""
     from synapse_sdk.execution.local import run_in_process
 
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        run_in_process(invocation, apply_env=True)
+        run_in_process(invocation, apply_env=apply_env, capture_output=True)
     except ActionStopped:
         return 143
     except SynapseError as exc:
-        _fail_unstarted(invocation, str(exc), exc.exit_code)
+        fail_unstarted(invocation, str(exc), exc.exit_code)
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception:
+    except Exception as exc:
         traceback.print_exc()
+        fail_unstarted(invocation, f"{type(exc).__name__}: {exc}", 1)
         return 1
     return 0
 
 
-def _fail_unstarted(invocation: Invocation, error: str, exit_code: int) -> None:
-    """A job that could not even start (bad config, bad params) still ends with its reason.
+def fail_unstarted(invocation: Invocation, error: str, exit_code: int) -> None:
+    """A run that could not even start (bad config, bad params, import error) ends with its reason.
 
-    The exit code is kept in the run's ``extra`` so a CLI following the job exits like one
-    that checked the input itself (2 for bad input).
+    A run that did start has recorded its own end already, and is left as it is. The exit code
+    is kept in the run's ``extra`` so a CLI following the job exits like one that checked the
+    input itself (2 for bad input).
     """
-    import time
-
     from synapse_sdk.backend import get_backend
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
 
     backend = get_backend()
-    extra = {**backend.get_run(invocation.run_id).extra, "exit_code": exit_code}
-    backend.transition(
-        invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error, extra=extra
-    )
+    record = backend.get_run(invocation.run_id)
+    if record.status in ACTIVE:
+        backend.transition(
+            invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error,
+            extra={**record.extra, "exit_code": exit_code},
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

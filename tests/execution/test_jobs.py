@@ -219,3 +219,30 @@ def test_a_remote_worker_without_heartbeat_is_declared_lost(store):
     store.transition("alive", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
                      heartbeat_at=time.time() - 1)  # fmt: skip
     assert refresh(store, store.get_run("alive")).status == "RUNNING"
+
+
+def test_what_a_job_prints_is_in_its_logs(make_plugin, store):
+    source = """\
+    import sys
+    from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+    class Train(TrainAction):
+        def start(self):
+            print("loading weights")
+            print("careful: half precision", file=sys.stderr)
+            sys.stderr.write("epoch 1/2\\repoch 2/2\\n")
+            self.run.log_message("done")
+            return {}
+    """
+    folder = make_plugin(CONFIG, {"train.py": source})
+    assert run_cli("plugin", "run", "train", "--job-id", "p1", cwd=folder).returncode == 0
+    wait_for(store, "p1", lambda r: r.status.is_terminal)
+    logs = [(e.level, e.message) for e in store.get_logs("p1")]
+    assert logs == [
+        ("INFO", "loading weights"),
+        ("WARNING", "careful: half precision"),
+        ("WARNING", "epoch 2/2"),
+        ("INFO", "done"),
+    ]
+    worker_output = (store.db.path.parent / "jobs" / "p1" / "worker.log").read_text()
+    assert "loading weights" in worker_output

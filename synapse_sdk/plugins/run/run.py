@@ -58,6 +58,8 @@ class Run:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._last_heartbeat = 0.0
+        #: The thread inside ``flush()`` right now: what it prints (a sink's warning) is not the action's.
+        self.flushing_thread: int | None = None
 
     # -- the action-facing API ------------------------------------------------------------------
 
@@ -153,26 +155,33 @@ class Run:
     def flush(self, heartbeat: bool = True) -> None:
         """Send everything buffered to the sinks now, with a heartbeat when one is due."""
         with self._flush_lock:
-            with self._lock:
-                logs, self._logs = self._logs, []
-                progress, self._progress = self._progress, {}
-                metrics, self._metrics = self._metrics, []
-            now = time.time()
-            beat = None
-            if heartbeat and now - self._last_heartbeat >= self.heartbeat_interval:
-                beat = self._last_heartbeat = now
-            if not (logs or progress or metrics or beat):
-                return
-            if self.secrets:
-                logs = [self._mask(entry) for entry in logs]
-            batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat)
-            for index, sink in enumerate(self.sinks):
-                try:
-                    sink.write(self.id, batch)
-                except Exception:
-                    if index == 0:
-                        self.lost += len(batch)
-                    logger.warning("run %s: sink %r failed", self.id, sink, exc_info=True)
+            self.flushing_thread = threading.get_ident()
+            try:
+                self._flush(heartbeat)
+            finally:
+                self.flushing_thread = None
+
+    def _flush(self, heartbeat: bool) -> None:
+        with self._lock:
+            logs, self._logs = self._logs, []
+            progress, self._progress = self._progress, {}
+            metrics, self._metrics = self._metrics, []
+        now = time.time()
+        beat = None
+        if heartbeat and now - self._last_heartbeat >= self.heartbeat_interval:
+            beat = self._last_heartbeat = now
+        if not (logs or progress or metrics or beat):
+            return
+        if self.secrets:
+            logs = [self._mask(entry) for entry in logs]
+        batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat)
+        for index, sink in enumerate(self.sinks):
+            try:
+                sink.write(self.id, batch)
+            except Exception:
+                if index == 0:
+                    self.lost += len(batch)
+                logger.warning("run %s: sink %r failed", self.id, sink, exc_info=True)
 
     def _mask(
         self, entry: tuple[float, str, str | None, str | None, Any]
