@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_run_overhead import work  # the same action loop, run from this folder
+
 from synapse_sdk.backend.client import HttpBackend
 from synapse_sdk.backend.schemas import NewRun
 from synapse_sdk.backend.store.runs import RunStore
@@ -29,18 +31,6 @@ TARGET_RATIO = 1.2
 TARGET_SLACK = 0.1
 ROUNDS = 3
 TOKEN = "bench-token-0123456789"
-
-
-def work(run: Run) -> float:
-    start = time.perf_counter()
-    acc = 0.0
-    for i in range(100_000):
-        acc += i * 0.5
-        run.set_progress(i + 1, 100_000, "training")
-        if i % 10 == 0:
-            run.log_message(f"step {i}: acc={acc:.1f}")
-            run.set_metrics({"loss": 1.0 / (i + 1), "acc": acc}, "training")
-    return time.perf_counter() - start
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -64,13 +64,18 @@ def test_importing_the_cli_pulls_in_nothing_heavy():
     assert not loaded & set(HEAVY + ["rich"])
 
 
-def test_a_local_plugin_run_imports_nothing_heavy(demo_plugin):
+def imported_by_a_plugin_run(plugin_dir) -> set[str]:
+    """Top-level modules loaded by ``synapse plugin run train ... --debug`` of the demo plugin."""
     code = (
         "import os, sys\n"
-        f"os.chdir({str(demo_plugin)!r})\n"
+        f"os.chdir({str(plugin_dir)!r})\n"
         'params = \'{"dataset_path": "d", "epochs": 1}\'\n'
         "sys.argv = ['synapse', 'plugin', 'run', 'train', params, '--debug']\n"
         "from synapse_sdk.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
     )
-    assert not imported_after(code) & set(HEAVY)
+    return imported_after(code)
+
+
+def test_a_local_plugin_run_imports_nothing_heavy(demo_plugin):
+    assert not imported_by_a_plugin_run(demo_plugin) & set(HEAVY)
