@@ -23,12 +23,11 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from _common import post_load, write_plugin  # bench/ is on sys.path when a benchmark runs
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,39 +85,14 @@ def handler(text: str, times: int) -> dict[str, int]:
 
 def load(url: str) -> float:
     """Requests per second over ``REQUESTS`` POSTs from ``THREADS`` keep-alive clients."""
-    import httpx
-
-    per_thread = REQUESTS // THREADS
-    failures: list[int] = []
-
-    def worker() -> None:
-        with httpx.Client(timeout=30) as client:
-            for _ in range(per_thread):
-                reply = client.post(url, json={"text": "hello world", "times": 2})
-                if reply.status_code != 200:
-                    failures.append(reply.status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{len(failures)} requests failed, e.g. HTTP {failures[0]}")
-    return per_thread * THREADS / elapsed
+    return post_load(url, {"text": "hello world", "times": 2}, REQUESTS, THREADS)
 
 
 def main() -> int:
     from tests.ray_cluster import local_ray_cluster
 
     root = Path(tempfile.mkdtemp(prefix="bench-ray-serve-"))
-    plugin = root / "plugin-dir"
-    (plugin / "plugin").mkdir(parents=True)
-    (plugin / "plugin" / "__init__.py").write_text("")
-    (plugin / "config.yaml").write_text(CONFIG)
-    (plugin / "plugin" / "score.py").write_text(textwrap.dedent(SOURCE))
+    plugin = write_plugin(root, CONFIG, {"score.py": SOURCE})
     os.environ["SYNAPSE_HOME"] = str(root / "home")
     try:
         with local_ray_cluster(num_cpus=2) as cluster:

@@ -18,10 +18,11 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 import uuid
 from pathlib import Path
+
+from _common import write_plugin  # bench/ is on sys.path when a benchmark runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -76,11 +77,7 @@ def main() -> int:
     from tests.ray_cluster import local_ray_cluster
 
     root = Path(tempfile.mkdtemp(prefix="bench-ray-task-"))
-    plugin = root / "plugin-dir"
-    (plugin / "plugin").mkdir(parents=True)
-    (plugin / "plugin" / "__init__.py").write_text("")
-    (plugin / "config.yaml").write_text(CONFIG)
-    (plugin / "plugin" / "score.py").write_text(textwrap.dedent(SOURCE))
+    plugin = write_plugin(root, CONFIG, {"score.py": SOURCE})
     os.environ["SYNAPSE_HOME"] = str(root / "home")
     try:
         with local_ray_cluster(num_cpus=2) as cluster:

@@ -18,9 +18,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
+
+from _common import post_load  # bench/ is on sys.path when a benchmark runs
 
 TARGET_RATIO = 0.8
 ROUNDS = 5
@@ -106,28 +107,7 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0)
 
 def load(url: str, requests: int, concurrency: int) -> None:
     """The load process: ``requests`` POSTs over ``concurrency`` threads; prints requests/second."""
-    import httpx
-
-    per_thread = requests // concurrency
-    failures = []
-
-    def worker() -> None:
-        with httpx.Client(base_url=url) as client:
-            for _ in range(per_thread):
-                response = client.post("/predict", json=BODY)
-                if response.status_code != 200:
-                    failures.append(response.status_code)
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} failed requests: {sorted(set(failures))}")
-    print(per_thread * concurrency / elapsed)
+    print(post_load(url.rstrip("/") + "/predict", BODY, requests, concurrency))
 
 
 def cpu_seconds(pid: int) -> float:
