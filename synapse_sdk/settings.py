@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+#: The environment variables the settings are read from (``HOME`` for the default home).
+_ENV_KEYS = ("SYNAPSE_HOME", "SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS", "HOME")
 
 
 @dataclass(frozen=True)
@@ -18,14 +22,8 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read the settings from the process environment."""
-        home = Path(os.environ.get("SYNAPSE_HOME") or Path.home() / ".synapse").expanduser()
-        return cls(
-            home=home,
-            host=os.environ.get("SYNAPSE_HOST") or None,
-            access_token=os.environ.get("SYNAPSE_ACCESS_TOKEN") or None,
-            ray_address=os.environ.get("SYNAPSE_RAY_ADDRESS") or None,
-        )
+        """Read the settings from the process environment (as it is now)."""
+        return _from_env(tuple(os.environ.get(key) for key in _ENV_KEYS))
 
     @property
     def db_path(self) -> Path:
@@ -36,3 +34,14 @@ class Settings:
     def jobs_dir(self) -> Path:
         """Per-job folders: worker output and invocation files."""
         return self.home / "jobs"
+
+
+@lru_cache(maxsize=16)
+def _from_env(values: tuple[str | None, ...]) -> Settings:
+    home, host, token, ray_address, _ = values
+    return Settings(
+        home=Path(home or Path.home() / ".synapse").expanduser(),
+        host=host or None,
+        access_token=token or None,
+        ray_address=ray_address or None,
+    )

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from synapse_sdk.settings import Settings
 
 _stores: dict[str, RunStore | HttpBackend] = {}
+#: The same, by the settings that named them (the settings of one environment are one object).
+_by_settings: dict[Settings, RunStore | HttpBackend] = {}
 
 
 def get_backend(settings: Settings | None = None) -> RunStore:
@@ -21,6 +23,14 @@ def get_backend(settings: Settings | None = None) -> RunStore:
     from synapse_sdk.settings import Settings
 
     settings = settings or Settings.from_env()
+    found = _by_settings.get(settings)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    _by_settings[settings] = found = _backend_for(settings)
+    return found  # type: ignore[return-value]
+
+
+def _backend_for(settings: Settings) -> RunStore | HttpBackend:
     if settings.host:
         key = f"{settings.host}|{settings.access_token}"
         if key not in _stores:

@@ -169,6 +169,13 @@ class HttpBackend:
         if fields:
             self._request("PATCH", f"/runs/{run_id}", json={"fields": fields})
 
+    def run_status(self, run_id: str) -> RunStatus | None:
+        """The status of a run, or None if there is no such run."""
+        try:
+            return self.get_run(run_id).status
+        except RunNotFound:
+            return None
+
     def get_run(self, run_id: str) -> RunRecord:
         """One run; ``RunNotFound`` if there is none."""
         return RunRecord.model_validate(self._request("GET", f"/runs/{run_id}"))

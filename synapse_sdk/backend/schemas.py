@@ -115,12 +115,15 @@ class EventBatch:
 
     ``logs`` rows are ``(ts, level, message, event, data)``; ``progress`` keeps only the latest
     ``(current, total, ts)`` per category; ``metrics`` rows are ``(ts, category, values)``.
+    ``started`` holds the fields of the run's start (``started_at``, ``host``, ``pid``...): with
+    it, a PENDING run becomes RUNNING in the same transaction.
     """
 
     logs: list[tuple[float, str, str | None, str | None, Any]] = field(default_factory=list)
     progress: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     metrics: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     heartbeat: float | None = None
+    started: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.logs) + len(self.progress) + len(self.metrics)

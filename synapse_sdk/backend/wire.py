@@ -15,4 +15,5 @@ def batch_to_json(batch: EventBatch, batch_id: str) -> dict[str, Any]:
         "progress": {cat: list(value) for cat, value in batch.progress.items()},
         "metrics": [list(row) for row in batch.metrics],
         "heartbeat": batch.heartbeat,
+        "started": batch.started,
     }

@@ -1,8 +1,9 @@
 """``task`` actions as Ray remote tasks, recorded in the same run backend as local runs.
 
-The caller creates the PENDING run; the task runs ``Action.run_action()`` in a Ray worker,
-which records RUNNING, progress, logs and the outcome through the backend named by the
-runtime env (``SYNAPSE_HOME`` for the embedded store, ``SYNAPSE_HOST`` for the HTTP one).
+The caller submits the task, then creates the PENDING run while Ray dispatches it (a task
+that gets there first creates the run itself). The task runs ``Action.run_action()`` in a
+Ray worker, which records RUNNING, progress, logs and the outcome through the backend named
+by the runtime env (``SYNAPSE_HOME`` for the embedded store, ``SYNAPSE_HOST`` for the HTTP one).
 Warm path: the plugin folder is uploaded once per content (its URI names the content hash),
 the remote function and its options are built once per plugin and resources, and each Ray
 worker keeps the loaded plugin class per folder, so a repeated task costs one Ray round trip
@@ -15,15 +16,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import ExecutionError
+from synapse_sdk.errors import ExecutionError, RunConflict
 from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
+    from synapse_sdk.execution.invocation import Invocation
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.plugins.run.sinks import RunSink
     from synapse_sdk.settings import Settings
@@ -35,18 +36,16 @@ _remotes: dict[str, Any] = {}
 _remote_lock = threading.Lock()
 
 
-def execute(payload: dict[str, Any]) -> dict[str, Any]:
+def execute(invocation: Invocation) -> dict[str, Any]:
     """Run one invocation inside a Ray worker; returns ``{"ok": ..., "result" | "error": ...}``.
 
-    Errors come back as data, not exceptions, so the caller never depends on unpickling our
-    exception classes. The run record says the same thing.
+    The plugin is Ray's copy of its folder, the task's working directory. Errors come back
+    as data, not exceptions, so the caller never depends on unpickling our exception classes.
+    The run record says the same thing.
     """
     from synapse_sdk.errors import ActionStopped
-    from synapse_sdk.execution.invocation import Invocation
 
-    shipped = payload.pop("shipped", False)
-    invocation = Invocation(**payload)
-    folder = Path.cwd() if shipped else invocation.path
+    folder = Path.cwd()
     try:
         config, cls = _load(folder, invocation.action)
         action = cls(
@@ -166,9 +165,17 @@ class RayTaskExecutor(RayExecutor):
         connect(self.address)
         fn = self._remote(prepared)
         extra = {**record.extra, "ray": {"address": self.address, "kind": "task"}}
-        store.create_run(record.model_copy(update={"extra": extra}))
-        payload = {**asdict(prepared.invocation), "shipped": True}
-        return fn.remote(payload)
+        ref = fn.remote(prepared.invocation)  # first, so that recording overlaps Ray's dispatch
+        try:
+            store.create_run(record.model_copy(update={"extra": extra}))
+        except RunConflict:  # the task started first and created the run itself (a fresh id: it is ours)
+            store.update(record.id, extra=extra)
+        except BaseException:
+            import ray
+
+            ray.cancel(ref, force=True)  # a task nobody records must not run
+            raise
+        return ref
 
     def _remote(self, prepared: Prepared) -> Any:
         """The remote function with this plugin's runtime env and resources, built once.

@@ -89,6 +89,22 @@ def test_run_store_methods_round_trip(any_backend):
     assert [r.id for r in backend.list_runs(limit=2)] == ["c1", "c0"]
 
 
+def test_a_batch_with_a_start_mark_starts_a_pending_run_only(any_backend):
+    backend = any_backend
+    assert backend.run_status("s1") is None
+    backend.create_run(NewRun(id="s1", action="train"))
+    assert backend.run_status("s1") is RunStatus.PENDING
+    now = time.time()
+    started = {"started_at": now, "heartbeat_at": now, "host": "worker-7", "pid": 4321}
+    backend.write_events("s1", EventBatch(logs=[(now, "INFO", "hello", None, None)], started=started))
+    got = backend.get_run("s1")
+    assert (got.status, got.started_at, got.host, got.pid) == (RunStatus.RUNNING, now, "worker-7", 4321)
+    assert backend.count_logs("s1") == 1  # the events of the batch are stored with it
+    backend.transition("s1", [RunStatus.RUNNING], RunStatus.STOPPED)
+    backend.write_events("s1", EventBatch(started={**started, "pid": 99}))  # a late mark changes nothing
+    assert (backend.run_status("s1"), backend.get_run("s1").pid) == (RunStatus.STOPPED, 4321)
+
+
 def test_backend_serve_without_a_token_is_bad_input(tmp_path):
     proc = run_cli("backend", "serve", "--port", str(free_port()),
                    env={"SYNAPSE_HOME": str(tmp_path), "SYNAPSE_ACCESS_TOKEN": ""})  # fmt: skip

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import threading
+import time
 
 import pytest
 from pydantic import BaseModel
@@ -136,3 +140,65 @@ def test_a_run_that_ended_cannot_start_again(store):
     with pytest.raises(RunConflict, match=r"run '\w+' is SUCCEEDED, not PENDING; it cannot start"):
         Train(params={"epochs": 1}, run_id=action.run.id).run_action()
     assert store.get_run(action.run.id).result == {"epochs": 1}
+
+
+class Quick(Action):
+    name = "quick"
+
+    def start(self):
+        return {"done": True}
+
+
+def gated() -> type[Action]:
+    """An action that runs until the test opens its ``gate``."""
+
+    class Gated(Action):
+        name = "gated"
+        gate = threading.Event()
+        entered = threading.Event()
+
+        def start(self):
+            self.entered.set()
+            assert self.gate.wait(10)
+            return {"done": True}
+
+    return Gated
+
+
+def test_a_short_run_stores_its_start_with_its_end(store):
+    action = Quick()
+    assert action.run_action() == {"done": True}
+    record = store.get_run(action.run.id)
+    assert record.status is RunStatus.SUCCEEDED
+    assert record.started_at <= record.finished_at
+    assert (record.pid, record.host) == (os.getpid(), socket.gethostname())
+
+
+def test_a_long_run_is_running_while_it_runs(store):
+    action = gated()()
+    worker = threading.Thread(target=action.run_action)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while store.run_status(action.run.id) is not RunStatus.RUNNING and time.monotonic() < deadline:
+            time.sleep(0.005)
+        record = store.get_run(action.run.id)
+        assert record.status is RunStatus.RUNNING
+        assert record.pid == os.getpid() and record.started_at <= time.time()
+    finally:
+        action.gate.set()
+        worker.join(10)
+    assert store.get_run(action.run.id).status is RunStatus.SUCCEEDED
+
+
+def test_a_run_stopped_before_it_started_never_starts(store):
+    from synapse_sdk.errors import RunConflict
+
+    action = gated()()
+    action.gate.set()  # were it to start, it would finish at once
+    store.create_run(action.new_run_record())
+    store.transition(action.run.id, [RunStatus.PENDING], RunStatus.STOPPED, error="stopped before it started")
+    with pytest.raises(RunConflict, match="is STOPPED, not PENDING; it cannot start"):
+        action.run_action()
+    assert not action.entered.is_set()
+    assert store.get_run(action.run.id).error == "stopped before it started"

@@ -56,6 +56,11 @@ class Database:
             raise
         conn.execute("COMMIT")
 
+    def write_one(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        """One statement as its own transaction: SQLite takes the write lock as the statement
+        starts and waits for it like ``BEGIN IMMEDIATE``, with two round trips fewer."""
+        return self.connect().execute(sql, params)
+
     def close(self) -> None:
         """Close this thread's connection."""
         conn = getattr(self._local, "conn", None)

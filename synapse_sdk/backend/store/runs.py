@@ -36,16 +36,15 @@ class RunStore:
         """Insert a run; an id that exists already is a ``RunConflict``."""
         now = time.time()
         try:
-            with self.db.write() as conn:
-                conn.execute(
-                    "INSERT INTO runs (id, plugin_code, plugin_version, category, action, method,"
-                    " params, status, is_job, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        new.id, new.plugin_code, new.plugin_version, new.category, new.action,
-                        new.method, _dumps(new.params), status.value, int(new.is_job), now,
-                        _dumps(new.extra),
-                    ),
-                )  # fmt: skip
+            self.db.write_one(
+                "INSERT INTO runs (id, plugin_code, plugin_version, category, action, method,"
+                " params, status, is_job, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    new.id, new.plugin_code, new.plugin_version, new.category, new.action,
+                    new.method, _dumps(new.params), status.value, int(new.is_job), now,
+                    _dumps(new.extra),
+                ),
+            )  # fmt: skip
         except sqlite3.IntegrityError:
             raise RunConflict(
                 f"a run with id {new.id!r} exists already; choose another --job-id "
@@ -66,19 +65,17 @@ class RunStore:
         sets.insert(0, "status = ?")
         values.insert(0, RunStatus(new).value)
         marks = ",".join("?" * len(expected))
-        with self.db.write() as conn:
-            cur = conn.execute(
-                f"UPDATE runs SET {', '.join(sets)} WHERE id = ? AND status IN ({marks})",
-                (*values, run_id, *expected),
-            )
-            return cur.rowcount == 1
+        cur = self.db.write_one(
+            f"UPDATE runs SET {', '.join(sets)} WHERE id = ? AND status IN ({marks})",
+            (*values, run_id, *expected),
+        )
+        return cur.rowcount == 1
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set bookkeeping fields (pid, heartbeat, stop request...) without touching the status."""
         sets, values = self._assignments(fields)
         if sets:
-            with self.db.write() as conn:
-                conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*values, run_id))
+            self.db.write_one(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*values, run_id))
 
     @staticmethod
     def _assignments(fields: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -88,6 +85,11 @@ class RunStore:
         sets = [f"{name} = ?" for name in fields]
         values = [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
         return sets, values
+
+    def run_status(self, run_id: str) -> RunStatus | None:
+        """The status of a run, or None if there is no such run; one cheap read."""
+        row = self.db.connect().execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else RunStatus(row[0])
 
     def get_run(self, run_id: str) -> RunRecord:
         """Return a run with its latest progress and metrics; ``RunNotFound`` if there is none."""
@@ -139,8 +141,14 @@ class RunStore:
     # -- events ---------------------------------------------------------------------------------
 
     def write_events(self, run_id: str, batch: EventBatch) -> None:
-        """Store a batch of logs, progress and metrics in one transaction."""
+        """Store a batch of logs, progress and metrics in one transaction (and its start mark)."""
+        start_sets, start_values = self._assignments(batch.started or {})
         with self.db.write() as conn:
+            if batch.started:
+                conn.execute(
+                    f"UPDATE runs SET status = ?, {', '.join(start_sets)} WHERE id = ? AND status = ?",
+                    (RunStatus.RUNNING.value, *start_values, run_id, RunStatus.PENDING.value),
+                )
             if batch.logs:
                 conn.executemany(
                     "INSERT INTO run_logs (run_id, ts, level, message, event, data) VALUES (?,?,?,?,?,?)",

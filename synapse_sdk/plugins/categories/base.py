@@ -25,6 +25,7 @@ import os
 import socket
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ from synapse_sdk.plugins.config import PluginConfig, describe_errors
 from synapse_sdk.plugins.run.run import Run
 from synapse_sdk.plugins.run.sinks import BackendSink, RunSink
 
+_HOST = socket.gethostname()
 
 class Action:
     """Base of every plugin action.
@@ -165,7 +167,6 @@ class Action:
         from synapse_sdk.backend.schemas import RunStatus
 
         self._mark_running()
-        self.run.start_heartbeat()
         try:
             result = self.start()
             if inspect.iscoroutine(result):
@@ -186,40 +187,38 @@ class Action:
         return result
 
     def _mark_running(self) -> None:
-        """PENDING -> RUNNING; a run nobody created yet (programmatic use) is created first."""
+        """Start only a PENDING run (one created for it; programmatic use creates it here).
+
+        RUNNING is recorded by the run's flusher beside the action, not before it: the
+        check is one read, and a run that ends first carries its start in its final write.
+        """
         from synapse_sdk.backend.schemas import RunStatus
 
         backend = self.backend
-
-        def start() -> bool:
-            now = time.time()
-            return backend.transition(
-                self.run.id, [RunStatus.PENDING], RunStatus.RUNNING,
-                started_at=now, heartbeat_at=now, host=socket.gethostname(), pid=os.getpid(),
-            )  # fmt: skip
-
-        if start():
-            return
-        try:
-            backend.create_run(self.new_run_record())
-        except RunConflict:
-            pass  # it exists, but is not PENDING: said below
-        else:
-            if start():
-                return
-        status = backend.get_run(self.run.id).status
-        raise RunConflict(f"run {self.run.id!r} is {status.value}, not PENDING; it cannot start")
+        status = backend.run_status(self.run.id)
+        if status is None:
+            try:
+                backend.create_run(self.new_run_record())
+                status = RunStatus.PENDING
+            except RunConflict:  # created meanwhile by someone else
+                status = backend.run_status(self.run.id)
+        if status is not RunStatus.PENDING:
+            shown = status.value if status else "gone"
+            raise RunConflict(f"run {self.run.id!r} is {shown}, not PENDING; it cannot start")
+        now = time.time()
+        self.run.mark_started({"started_at": now, "heartbeat_at": now, "host": _HOST, "pid": os.getpid()})
 
     def _finish(self, status: Any, **fields: Any) -> None:
         from synapse_sdk.backend.schemas import ACTIVE
 
-        self.run.close()
+        started = self.run.close() or {}
         self.backend.transition(
             self.run.id,
             ACTIVE,
             status,
             finished_at=time.time(),
             lost_events=self.run.lost,
+            **started,
             **fields,
         )
 
@@ -269,11 +268,17 @@ def read_requirements(plugin_path: Path | None) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=256)
+def _resolved(path: str) -> Path:
+    """``Path(path).resolve()``, once per path: an action is built per run, often in one folder."""
+    return Path(path).resolve()
+
+
 def _plugin_path(plugin_config: Any, plugin_path: str | Path | None) -> Path | None:
     if plugin_path is not None:
-        return Path(plugin_path).resolve()
+        return _resolved(str(plugin_path))
     if isinstance(plugin_config, str | Path):
-        path = Path(plugin_config).resolve()
+        path = _resolved(str(plugin_config))
         return path.parent if path.is_file() else path
     if isinstance(plugin_config, dict) and plugin_config.get("path"):
         return Path(plugin_config["path"]).resolve()

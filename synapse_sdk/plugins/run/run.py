@@ -11,6 +11,7 @@ from typing import Any
 
 from synapse_sdk._redact import mask_text
 from synapse_sdk.backend.schemas import DEFAULT_PROGRESS_CATEGORY, EventBatch
+from synapse_sdk.plugins.run.flusher import FLUSHER
 from synapse_sdk.plugins.run.sinks import RunSink
 
 logger = logging.getLogger(__name__)
@@ -19,15 +20,18 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
 #: Above this many buffered entries (a sink far behind) new entries are dropped and counted.
 MAX_BUFFERED = 1_000_000
+#: Seconds between ``mark_started()`` and the flush that stores it: a run that ends sooner
+#: (a short task) stores its start with its end, in one write instead of two.
+START_MARK_DELAY = 0.02
 
 
 class Run:
     """Records an action's logs, progress and metrics.
 
-    Calls only append to an in-memory buffer; a background thread flushes it to the sinks
-    every ``flush_interval`` seconds, when it grows past ``batch_size``, and on ``close()``.
-    Progress is coalesced to the latest value per category. A sink that fails never raises
-    into the action: what it could not store is counted in ``lost``.
+    Calls only append to an in-memory buffer; the process's flusher thread sends it to the
+    sinks every ``flush_interval`` seconds, when it grows past ``batch_size``, and ``close()``
+    sends the rest. Progress is coalesced to the latest value per category. A sink that fails
+    never raises into the action: what it could not store is counted in ``lost``.
     """
 
     def __init__(
@@ -54,9 +58,9 @@ class Run:
         self._logs: list[tuple[float, str, str | None, str | None, Any]] = []
         self._progress: dict[str, tuple[float, float, float]] = {}
         self._metrics: list[tuple[float, str, dict[str, Any]]] = []
-        self._wake = threading.Event()
+        self._started: dict[str, Any] | None = None
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._scheduled = False
         self._last_heartbeat = 0.0
         #: The thread inside ``flush()`` right now: what it prints (a sink's warning) is not the action's.
         self.flushing_thread: int | None = None
@@ -86,8 +90,8 @@ class Run:
         key = category or DEFAULT_PROGRESS_CATEGORY
         with self._lock:
             self._progress[key] = (current, total, time.time())
-        if self._thread is None:
-            self._start()
+        if not self._scheduled:
+            self._schedule(self.flush_interval)
 
     def set_metrics(self, values: Mapping[str, Any], category: str = "default") -> None:
         """Record metric values (name -> number) under ``category``; every call is kept."""
@@ -102,10 +106,8 @@ class Run:
                 return
             self._metrics.append(entry)
             full = len(self._metrics) >= self.batch_size
-        if self._thread is None:
-            self._start()
-        elif full:
-            self._wake.set()
+        if full or not self._scheduled:
+            self._schedule(0 if full else self.flush_interval)
 
     def export_log_json_file(self, id: Any, file_info: Mapping[str, Any], status: Any) -> None:  # noqa: A002 - the spec's name
         """Record the outcome of one exported file (``ExportStatus``) for the export report."""
@@ -129,59 +131,78 @@ class Run:
                 return
             self._logs.append(entry)
             full = len(self._logs) >= self.batch_size
-        if self._thread is None:
-            self._start()
-        elif full:
-            self._wake.set()
+        if full or not self._scheduled:
+            self._schedule(0 if full else self.flush_interval)
 
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is not None or self._closed:
-                return
-            self._thread = threading.Thread(target=self._loop, name=f"run-{self.id}", daemon=True)
-            self._thread.start()
+    def _schedule(self, delay: float) -> None:
+        """Have the flusher flush this run within ``delay`` seconds, then every interval."""
+        if self._closed:
+            return
+        self._scheduled = True
+        FLUSHER.schedule(self, delay)
 
     def start_heartbeat(self) -> None:
-        """Start the flusher now, so an action that reports nothing still heartbeats."""
-        self._start()
+        """Flush on the interval from now on, so an action that reports nothing still heartbeats."""
+        self._schedule(self.flush_interval)
 
-    def _loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
+    def mark_started(self, fields: Mapping[str, Any]) -> None:
+        """Record that the run began (``started_at``, ``host``, ``pid``...): PENDING -> RUNNING.
+
+        The mark goes out with a flush ``START_MARK_DELAY`` seconds later, beside the action; if
+        the run ends before that, ``close()`` hands the mark back so that the final status
+        carries it, in one write.
+        """
+        with self._lock:
+            self._started = dict(fields)
+        self._schedule(min(START_MARK_DELAY, self.flush_interval))
+
+    def flush_due(self) -> None:
+        """The flusher's call: flush unless the run has closed meanwhile."""
+        with self._flush_lock:
             if not self._closed:
-                self.flush()
+                self._flush_locked(heartbeat=True, final=False)
 
     def flush(self, heartbeat: bool = True) -> None:
         """Send everything buffered to the sinks now, with a heartbeat when one is due."""
         with self._flush_lock:
-            self.flushing_thread = threading.get_ident()
-            try:
-                self._flush(heartbeat)
-            finally:
-                self.flushing_thread = None
+            self._flush_locked(heartbeat, final=False)
 
-    def _flush(self, heartbeat: bool) -> None:
+    def _flush_locked(self, heartbeat: bool, final: bool) -> dict[str, Any] | None:
+        self.flushing_thread = threading.get_ident()
+        try:
+            return self._flush(heartbeat, final)
+        finally:
+            self.flushing_thread = None
+
+    def _flush(self, heartbeat: bool, final: bool) -> dict[str, Any] | None:
+        """Send one batch; returns the start mark when it was not stored (see ``close()``)."""
         with self._lock:
             logs, self._logs = self._logs, []
             progress, self._progress = self._progress, {}
             metrics, self._metrics = self._metrics, []
+            started, self._started = self._started, None
         now = time.time()
         beat = None
         if heartbeat and now - self._last_heartbeat >= self.heartbeat_interval:
             beat = self._last_heartbeat = now
-        if not (logs or progress or metrics or beat):
-            return
+        if not (logs or progress or metrics or beat or (started and not final)):
+            return started
         if self.secrets:
             logs = [self._mask(entry) for entry in logs]
-        batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat)
+        batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat, started=started)
         for index, sink in enumerate(self.sinks):
             try:
                 sink.write(self.id, batch)
             except Exception:
                 if index == 0:
                     self.lost += len(batch)
+                    if started:  # the start mark is not an event to lose: send it again
+                        if final:
+                            return started
+                        with self._lock:
+                            self._started = self._started or started
                 logger.warning("run %s: sink %r failed", self.id, sink, exc_info=True)
+        return None
 
     def _mask(
         self, entry: tuple[float, str, str | None, str | None, Any]
@@ -196,15 +217,18 @@ class Run:
                 data = json.loads(masked)
         return ts, level, message, event, data
 
-    def close(self) -> None:
-        """Stop the flusher and flush what is left; safe to call twice."""
+    def close(self) -> dict[str, Any] | None:
+        """Flush what is left and stop flushing; safe to call twice.
+
+        Returns the start mark of ``mark_started()`` if it has not been stored yet: whoever
+        records the run's end stores it with the final status.
+        """
         if self._closed:
-            return
+            return None
         self._closed = True
-        self._wake.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=30)
-        self.flush(heartbeat=False)  # the run's end is recorded by its final status, not a beat
+        FLUSHER.remove(self)
+        with self._flush_lock:  # waits for a flush under way; the end is a status, not a beat
+            return self._flush_locked(heartbeat=False, final=True)
 
     def __enter__(self) -> Run:
         return self

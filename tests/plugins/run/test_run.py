@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
+import time
 
 import pytest
 
@@ -117,3 +120,58 @@ def test_close_is_idempotent():
     run.close()
     run.close()
     assert len(sink.logs) == 1
+
+
+def test_open_runs_share_one_flusher_thread():
+    sinks = [MemorySink() for _ in range(20)]
+    runs = [Run(f"r{i}", [sink], flush_interval=0.02) for i, sink in enumerate(sinks)]
+    for run in runs:
+        run.log_message("hello")
+    flushers = [t for t in threading.enumerate() if t.name == "synapse-run-flusher"]
+    assert len(flushers) == 1
+    deadline = time.monotonic() + 5
+    while not all(sink.logs for sink in sinks) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all(len(sink.logs) == 1 for sink in sinks), "every open run is flushed on its interval"
+    for run in runs:
+        run.close()
+
+
+def test_a_start_mark_goes_out_by_itself_or_comes_back_from_close():
+    sink = MemorySink()
+    quick = Run("quick", [sink])
+    quick.mark_started({"pid": 1})
+    assert quick.close() == {"pid": 1}  # ended before the mark was sent: the final write carries it
+    assert sink.batches == []
+
+    slow = Run("slow", [sink])
+    slow.mark_started({"pid": 2})
+    deadline = time.monotonic() + 5
+    while not sink.batches and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert sink.batches[0].started == {"pid": 2}  # sent beside the action, soon after it began
+    assert slow.close() is None
+
+
+def test_a_forked_child_flushes_its_own_runs(tmp_path):
+    from synapse_sdk.backend.schemas import NewRun
+    from synapse_sdk.backend.store.runs import RunStore
+    from synapse_sdk.plugins.run import BackendSink
+
+    Run("parent", [MemorySink()]).log_message("starts the flusher thread in the parent")
+    db = tmp_path / "runs.db"
+
+    def child() -> None:
+        store = RunStore(db)
+        store.create_run(NewRun(id="child", action="a"))
+        run = Run("child", [BackendSink(store)], flush_interval=0.02)
+        run.log_message("from the child")
+        deadline = time.monotonic() + 5
+        while store.count_logs("child") == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os._exit(0 if store.count_logs("child") == 1 else 1)
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(10)
+    assert proc.exitcode == 0, "the child's run was not flushed before close()"

@@ -41,6 +41,7 @@ class EventsIn(BaseModel):
     progress: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
     metrics: list[tuple[float, str, dict[str, Any]]] = Field(default_factory=list)
     heartbeat: float | None = None
+    started: dict[str, Any] | None = None
 
 
 class _SeenBatches:
@@ -129,13 +130,15 @@ def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any
             return {"stored": 0, "duplicate": True}
         batch = EventBatch(
             logs=list(body.logs), progress=dict(body.progress), metrics=list(body.metrics),
-            heartbeat=body.heartbeat,
+            heartbeat=body.heartbeat, started=body.started,
         )  # fmt: skip
         try:
             _store(request).write_events(run_id, batch)
         except sqlite3.IntegrityError:
             _store(request).get_run(run_id)  # 404 when the run does not exist
             raise
+        except ValueError as exc:
+            raise HTTPException(422, f"started: {exc}") from None
         seen.add(key)
     return {"stored": len(batch), "duplicate": False}
 
