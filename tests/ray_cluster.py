@@ -42,13 +42,15 @@ class RayCluster:
         return {**CLUSTER_ENV, "SYNAPSE_RAY_ADDRESS": self.address}
 
 
-def _free_ports(count: int) -> list[int]:
+def _free_ports(count: int, outside: range) -> list[int]:
+    """``count`` distinct free ports, none of them in ``outside`` (the workers' range)."""
     socks, ports = [], []
-    for _ in range(count):
+    while len(ports) < count:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         socks.append(sock)
-        ports.append(sock.getsockname()[1])
+        if sock.getsockname()[1] not in outside:
+            ports.append(sock.getsockname()[1])
     for sock in socks:
         sock.close()
     return ports
@@ -94,10 +96,11 @@ def _kill(pids: set[int], sig: signal.Signals) -> None:
 def local_ray_cluster(num_cpus: int = 2) -> Iterator[RayCluster]:
     """Start ``ray start --head`` on 127.0.0.1 with free ports; tear it down on exit."""
     temp_dir = Path(tempfile.mkdtemp(prefix="sray-", dir="/tmp"))  # socket paths must stay short
-    (gcs, dashboard, client, node_mgr, obj_mgr, agent_http, agent_grpc, env_agent, metrics, serve_port) = (
-        _free_ports(10)
-    )
     worker_base = 20000 + (os.getpid() % 200) * 100
+    workers = range(worker_base, worker_base + 100)
+    (gcs, dashboard, client, node_mgr, obj_mgr, agent_http, agent_grpc, env_agent, metrics, serve_port) = (
+        _free_ports(10, outside=workers)
+    )
     env = {
         **os.environ,
         **CLUSTER_ENV,
@@ -111,7 +114,7 @@ def local_ray_cluster(num_cpus: int = 2) -> Iterator[RayCluster]:
         "--node-manager-port", str(node_mgr), "--object-manager-port", str(obj_mgr),
         "--dashboard-agent-listen-port", str(agent_http), "--dashboard-agent-grpc-port", str(agent_grpc),
         "--runtime-env-agent-port", str(env_agent), "--metrics-export-port", str(metrics),
-        "--min-worker-port", str(worker_base), "--max-worker-port", str(worker_base + 99),
+        "--min-worker-port", str(workers.start), "--max-worker-port", str(workers.stop - 1),
         "--temp-dir", str(temp_dir), "--disable-usage-stats",
     ]  # fmt: skip
     starter = subprocess.Popen(

@@ -66,23 +66,35 @@ def refresh(store: RunStore, record: RunRecord) -> RunRecord:
     """Notice a dead worker: an active run whose processes are gone becomes FAILED, logs kept."""
     if record.status not in ACTIVE:
         return record
-    if (record.extra.get("ray") or {}).get("kind") in ("job", "serve"):
+    kind = (record.extra.get("ray") or {}).get("kind")
+    if kind in ("job", "serve"):
         from synapse_sdk.execution import ray_job  # Ray knows how its jobs and Serve apps are doing
 
         return ray_job.refresh(store, record)
     reason = None
-    if record.host == socket.gethostname():
+    if kind == "task":  # a pooled Ray worker outlives the task: its owner's life is what counts
+        from synapse_sdk.execution.ray_task import owner_gone
+
+        reason = owner_gone(record) or _silent(record)
+    elif record.host == socket.gethostname():
         fingerprint = store.pid_started(record.id)
         pids = [p for p in (record.pid, record.supervisor_pid) if p]
         if pids and not any(is_alive(p, fingerprint if p == record.pid else None) for p in pids):
             reason = f"worker died: process {record.pid or record.supervisor_pid} is gone"
-    elif record.heartbeat_at and time.time() - record.heartbeat_at > REMOTE_HEARTBEAT_TIMEOUT:
-        reason = f"worker lost: no heartbeat for {time.time() - record.heartbeat_at:.0f}s"
+    else:
+        reason = _silent(record)
     if reason is None:
         return record
     status = RunStatus.STOPPED if record.stop_requested else RunStatus.FAILED
     store.transition(record.id, ACTIVE, status, finished_at=time.time(), error=reason)
     return store.get_run(record.id)
+
+
+def _silent(record: RunRecord) -> str | None:
+    """Why a run reported from elsewhere is lost (no heartbeat for too long), or None."""
+    if record.heartbeat_at and time.time() - record.heartbeat_at > REMOTE_HEARTBEAT_TIMEOUT:
+        return f"worker lost: no heartbeat for {time.time() - record.heartbeat_at:.0f}s"
+    return None
 
 
 def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:

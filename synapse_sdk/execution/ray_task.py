@@ -14,8 +14,11 @@ process that started it and would die when the CLI exits.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,28 +27,31 @@ from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
-    from synapse_sdk.execution.invocation import Invocation
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.plugins.run.sinks import RunSink
     from synapse_sdk.settings import Settings
 
-#: In a Ray worker: (plugin folder, action) -> (config, action class), loaded once.
+#: In a Ray worker: (plugin folder, action) -> (config, action class), loaded once. Tasks run in
+#: Ray's copy of the plugin folder, named for its content, so a changed plugin is a new folder.
 _loaded: dict[tuple[str, str], tuple[Any, Any]] = {}
 #: In the caller: the remote function and its options per (runtime env, resources).
-_remotes: dict[str, Any] = {}
+_remotes: dict[tuple[Any, ...], Any] = {}
 _remote_lock = threading.Lock()
 
 
-def execute(invocation: Invocation) -> dict[str, Any]:
+def execute(invocation_json: str) -> dict[str, Any]:
     """Run one invocation inside a Ray worker; returns ``{"ok": ..., "result" | "error": ...}``.
 
-    The plugin is Ray's copy of its folder, the task's working directory. Errors come back
-    as data, not exceptions, so the caller never depends on unpickling our exception classes.
-    The run record says the same thing.
+    The invocation travels as JSON text (Ray ships a string without pickling it). The plugin
+    is Ray's copy of its folder, the task's working directory. Errors come back as data, not
+    exceptions, so the caller never depends on unpickling our exception classes. The run
+    record says the same thing.
     """
     from synapse_sdk.errors import ActionStopped
+    from synapse_sdk.execution.invocation import Invocation
 
-    folder = Path.cwd()
+    invocation = Invocation.from_json(invocation_json)
+    folder = os.getcwd()
     try:
         config, cls = _load(folder, invocation.action)
         action = cls(
@@ -54,6 +60,7 @@ def execute(invocation: Invocation) -> dict[str, Any]:
             envs=invocation.envs,
             plugin_path=folder,
             run_id=invocation.run_id,
+            backend=_worker_backend(),
         )
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
@@ -71,15 +78,24 @@ def _failure(exc: Exception, message: str) -> dict[str, Any]:
     return {"ok": False, "error": message, "exit_code": getattr(exc, "exit_code", 1)}
 
 
-def _load(folder: Path, action: str) -> tuple[Any, Any]:
-    key = (str(folder), action)
-    if key not in _loaded:
+def _load(folder: str, action: str) -> tuple[Any, Any]:
+    key = (folder, action)
+    found = _loaded.get(key)
+    if found is None:
         from synapse_sdk.plugins.config import PluginConfig
         from synapse_sdk.plugins.loader import load_action_class
 
-        config = PluginConfig.load(folder)
-        _loaded[key] = (config, load_action_class(folder, config, action))
-    return _loaded[key]
+        config = PluginConfig.load(Path(folder))
+        found = _loaded[key] = (config, load_action_class(Path(folder), config, action))
+    return found
+
+
+@cache
+def _worker_backend() -> Any:
+    """The backend this Ray worker reports to: its runtime env names it, once for the worker's life."""
+    from synapse_sdk.backend import get_backend
+
+    return get_backend()
 
 
 def fail_unstarted(run_id: str, error: str, status: str = "FAILED") -> None:
@@ -128,9 +144,8 @@ class RayTaskExecutor(RayExecutor):
         from synapse_sdk.backend import get_backend
 
         inv = prepared.invocation
-        record = prepared.new_run()
         store = get_backend(self.settings)
-        ref = self._start(prepared, record, store)
+        ref = self._start(prepared, store)
         follower = None
         if observers:
             from synapse_sdk.execution.follow import follow_run
@@ -159,13 +174,15 @@ class RayTaskExecutor(RayExecutor):
         jobs = RayJobExecutor(self.settings, self.address, num_cpus=self.num_cpus, num_gpus=self.num_gpus)
         return jobs.submit(prepared, record)
 
-    def _start(self, prepared: Prepared, record: NewRun, store: Any) -> Any:
+    def _start(self, prepared: Prepared, store: Any) -> Any:
+        """Submit the task, then record it PENDING, owned by this process."""
         from synapse_sdk.execution.ray_cluster import connect
 
         connect(self.address)
         fn = self._remote(prepared)
-        extra = {**record.extra, "ray": {"address": self.address, "kind": "task"}}
-        ref = fn.remote(prepared.invocation)  # first, so that recording overlaps Ray's dispatch
+        ref = fn.remote(prepared.invocation.to_json())  # first, so that recording overlaps Ray's dispatch
+        record = prepared.new_run()
+        extra = {**record.extra, "ray": {"address": self.address, "kind": "task", "owner": owner()}}
         try:
             store.create_run(record.model_copy(update={"extra": extra}))
         except RunConflict:  # the task started first and created the run itself (a fresh id: it is ours)
@@ -183,13 +200,10 @@ class RayTaskExecutor(RayExecutor):
         The runtime env is computed once per plugin folder, action, envs, resources and backend
         settings: the inputs of ``get_runtime_env()`` (params do not shape an environment).
         """
-        import json
-
         inv = prepared.invocation
         opts = resources(prepared, self.num_cpus, self.num_gpus)
-        key = json.dumps(
-            [inv.plugin_path, inv.action, inv.envs, opts, self.settings], sort_keys=True, default=str
-        )
+        envs, resources_ = tuple(sorted(inv.envs.items())), tuple(sorted(opts.items()))
+        key = (inv.plugin_path, inv.action, envs, resources_, self.settings)
         with _remote_lock:
             fn = _remotes.get(key)
             if fn is None:
@@ -228,6 +242,27 @@ class RayTaskExecutor(RayExecutor):
                 reason = f"Ray task failed: {type(exc).__name__}: {ray_reason(exc)}"
             fail_unstarted(run_id, reason)
             raise ExecutionError(f"run {run_id}: {reason}", run_id=run_id) from exc
+
+
+@cache
+def owner() -> dict[str, Any]:
+    """This process as the owner of the tasks it submits: a Ray task dies with its owner."""
+    from synapse_sdk.execution.process import start_fingerprint
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": start_fingerprint(os.getpid())}
+
+
+def owner_gone(record: RunRecord) -> str | None:
+    """Why a Ray task's run can never end (its owner on this host has died), or None.
+
+    The owner records the task's end; a task whose owner dies is killed by Ray.
+    """
+    from synapse_sdk.execution.process import is_alive
+
+    found = (record.extra.get("ray") or {}).get("owner") or {}
+    if found.get("host") != socket.gethostname() or is_alive(found.get("pid"), found.get("started")):
+        return None
+    return f"the process that ran the Ray task (pid {found.get('pid')}) is gone, and the task with it"
 
 
 def ray_reason(exc: BaseException | str, limit: int = 600) -> str:

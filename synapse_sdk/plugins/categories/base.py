@@ -40,6 +40,7 @@ from synapse_sdk.plugins.run.sinks import BackendSink, RunSink
 
 _HOST = socket.gethostname()
 
+
 class Action:
     """Base of every plugin action.
 
@@ -77,6 +78,7 @@ class Action:
         run_id: str | None = None,
         observers: list[RunSink] | None = None,
         debug: bool = False,
+        backend: Any = None,
     ) -> None:
         self.plugin_path = _plugin_path(plugin_config, plugin_path)
         self.plugin_config = _as_config(plugin_config, self.plugin_path)
@@ -87,7 +89,7 @@ class Action:
         self.params: dict[str, Any] = (
             self.validated_params.model_dump() if self.validated_params is not None else dict(self.raw_params)
         )
-        self._backend: Any = None
+        self._backend = backend
         if run is None:
             run = Run(
                 run_id or uuid.uuid4().hex[:16],
@@ -211,16 +213,11 @@ class Action:
     def _finish(self, status: Any, **fields: Any) -> None:
         from synapse_sdk.backend.schemas import ACTIVE
 
-        started = self.run.close() or {}
+        started = self.run.close() or {}  # every event is stored before the end
         self.backend.transition(
-            self.run.id,
-            ACTIVE,
-            status,
-            finished_at=time.time(),
-            lost_events=self.run.lost,
-            **started,
-            **fields,
-        )
+            self.run.id, ACTIVE, status,
+            finished_at=time.time(), lost_events=self.run.lost, **started, **fields,
+        )  # fmt: skip
 
 
 def run_record(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 
 import pytest
@@ -54,7 +56,9 @@ def test_spec_train_action_runs_as_a_ray_task(ray_cluster, demo_plugin, store):
     (run,) = store.list_runs()
     assert run.status is RunStatus.SUCCEEDED
     assert run.method == "task"
+    owner = run.extra["ray"].pop("owner")
     assert run.extra["ray"] == {"address": ray_cluster.address, "kind": "task"}
+    assert owner["host"] == socket.gethostname() and owner["pid"] != os.getpid()  # the CLI owned the task
     assert run.progress["training"]["percent"] == 100.0
     assert run.metrics["training"] == {"loss": 0.5774}
     assert [e.message for e in store.get_logs(run.id)] == ["Starting training...", "Training completed!"]
