@@ -102,10 +102,15 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
     record = refresh(store, store.get_run(run_id))
     if record.status.is_terminal:
         return record
-    if (record.extra.get("ray") or {}).get("kind") in ("job", "serve"):
+    kind = (record.extra.get("ray") or {}).get("kind")
+    if kind in ("job", "serve"):
         from synapse_sdk.execution import ray_job
 
         return ray_job.stop(store, record, grace)
+    if kind == "task":
+        from synapse_sdk.execution import ray_task
+
+        return ray_task.stop(store, record, grace)
     if record.host and record.host != socket.gethostname():
         # Its pids mean nothing here (a run reported through the HTTP backend from elsewhere).
         raise UsageError(

@@ -14,6 +14,7 @@ process that started it and would die when the CLI exits.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -22,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import ExecutionError, RunConflict
+from synapse_sdk.errors import ExecutionError, RunConflict, UsageError
 from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
@@ -263,6 +264,38 @@ def owner_gone(record: RunRecord) -> str | None:
     if found.get("host") != socket.gethostname() or is_alive(found.get("pid"), found.get("started")):
         return None
     return f"the process that ran the Ray task (pid {found.get('pid')}) is gone, and the task with it"
+
+
+def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
+    """Stop a Ray task: only its owner can cancel it, so interrupt the owner (like Ctrl-C there).
+
+    The owner cancels the task and records the run STOPPED. An owner that is gone already has
+    taken its task with it; one that ignores the interrupt leaves the run STOPPED after ``grace``.
+    """
+    import signal
+
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.jobs import refresh
+
+    found = record.extra["ray"].get("owner") or {}
+    if found.get("host") != socket.gethostname():
+        raise UsageError(
+            f"Ray task {record.id} is owned by a process on host {found.get('host')!r}, and only its "
+            f"owner can cancel it; run 'synapse job stop {record.id}' on {found.get('host')!r}"
+        )
+    store.update(record.id, stop_requested=1)
+    if owner_gone(record) is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(found["pid"], signal.SIGINT)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        current = refresh(store, store.get_run(record.id))
+        if current.status.is_terminal:
+            return current
+        time.sleep(0.1)
+    error = f"stopped: the owner (pid {found['pid']}) did not cancel the task within {grace:g}s"
+    store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(), error=error)
+    return store.get_run(record.id)
 
 
 def ray_reason(exc: BaseException | str, limit: int = 600) -> str:

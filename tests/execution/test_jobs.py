@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import time
 
 import pytest
@@ -219,6 +221,41 @@ def test_a_remote_worker_without_heartbeat_is_declared_lost(store):
     store.transition("alive", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
                      heartbeat_at=time.time() - 1)  # fmt: skip
     assert refresh(store, store.get_run("alive")).status == "RUNNING"
+
+
+def _ray_task_run(store, run_id: str, owner: dict) -> None:
+    """A RUNNING Ray task run as a caller records it (its worker is a pooled, long-lived process)."""
+    from synapse_sdk.backend.schemas import NewRun, RunStatus
+
+    ray = {"address": "127.0.0.1:6379", "kind": "task", "owner": owner}
+    store.create_run(NewRun(id=run_id, action="train", extra={"ray": ray}))
+    store.transition(run_id, [RunStatus.PENDING], RunStatus.RUNNING, host=socket.gethostname(),
+                     pid=os.getpid(), heartbeat_at=time.time())  # fmt: skip
+
+
+def test_a_ray_task_lives_and_dies_with_its_owner(store):
+    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.process import start_fingerprint
+
+    here, me = socket.gethostname(), os.getpid()
+    _ray_task_run(store, "owned", {"host": here, "pid": me, "started": start_fingerprint(me)})
+    assert refresh(store, store.get_run("owned")).status == "RUNNING"
+    dead = subprocess.Popen(["true"])  # an owner that has ended
+    dead.wait()
+    _ray_task_run(store, "orphan", {"host": here, "pid": dead.pid, "started": "1"})
+    record = refresh(store, store.get_run("orphan"))
+    assert record.status == "FAILED"
+    assert record.error == f"the process that ran the Ray task (pid {dead.pid}) is gone, and the task with it"
+
+
+def test_stopping_a_ray_task_owned_elsewhere_says_where(store):
+    _ray_task_run(store, "far", {"host": "laptop-9", "pid": 4242, "started": "1"})
+    result = run_cli("job", "stop", "far")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: Ray task far is owned by a process on host 'laptop-9', and only its owner can cancel it; "
+        "run 'synapse job stop far' on 'laptop-9'"
+    )
 
 
 def test_what_a_job_prints_is_in_its_logs(make_plugin, store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import time
 
 import pytest
@@ -138,3 +139,65 @@ def test_uv_plugin_requirements_are_installed_by_ray(ray_cluster, make_plugin, s
     out = json.loads(result.stdout)
     assert out["six"] == "1.16.0"
     assert "runtime_resources" in out["where"]  # Ray's uv-built env, not the cluster's own venv
+
+
+SLOW_SOURCE = """\
+import time
+from synapse_sdk.plugins.categories.base import Action
+
+class Probe(Action):
+    name = "probe"
+
+    def start(self):
+        self.run.log_message("sleeping")
+        for _ in range(600):
+            time.sleep(0.1)
+        return {"slept": True}
+"""
+
+
+def _start_slow_task(ray_cluster, make_plugin, store):
+    """A CLI running a minute-long Ray task in the foreground (killed at the end), once its run is RUNNING."""
+    from tests.conftest import SYNAPSE
+    from tests.execution.ray.helpers import wait_until
+
+    plugin = make_plugin(CONFIG, {"probe.py": SLOW_SOURCE})
+    cli = subprocess.Popen(
+        [SYNAPSE, "plugin", "run", "probe", "{}", "--path", str(plugin), "--num-cpus", "0.5"],
+        env={**os.environ, **ray_cluster.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def running():
+        return next(iter(store.list_runs(status=RunStatus.RUNNING)), None)
+
+    run = wait_until(running, what="a RUNNING task")
+    return cli, run
+
+
+def test_job_stop_cancels_a_ray_task_through_its_owner(ray_cluster, make_plugin, store):
+    cli, run = _start_slow_task(ray_cluster, make_plugin, store)
+    with cli:
+        try:
+            stopped = run_cli("job", "stop", run.id, env=ray_cluster.env)
+            assert stopped.returncode == 0, stopped.stderr
+            assert cli.wait(30) == 130  # the owner was interrupted, as by Ctrl-C
+        finally:
+            cli.kill()
+    record = store.get_run(run.id)
+    assert record.status is RunStatus.STOPPED
+    assert record.error == "stopped: interrupted, the Ray task was cancelled"
+    assert [e.message for e in store.get_logs(run.id)] == ["sleeping"]
+
+
+def test_a_ray_task_whose_owner_was_killed_ends_failed(ray_cluster, make_plugin, store):
+    cli, run = _start_slow_task(ray_cluster, make_plugin, store)
+    with cli:
+        cli.kill()  # SIGKILL: the owner records nothing; Ray kills the task with it
+    got = run_cli("job", "get", run.id, "--json", env=ray_cluster.env)
+    assert got.returncode == 0, got.stderr
+    record = json.loads(got.stdout)
+    assert record["status"] == "FAILED"
+    # Ray ends the orphaned task: if its worker gets to record that (Ray exits it with SystemExit),
+    # that is the error; if not, the owner's death is noticed here.
+    owner_gone = f"the process that ran the Ray task (pid {cli.pid}) is gone, and the task with it"
+    assert record["error"] in (owner_gone, "SystemExit: 1")
