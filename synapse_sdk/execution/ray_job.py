@@ -3,23 +3,29 @@
 The submission id is the run id. The run record keeps ``extra["ray"] = {"address",
 "dashboard", "submission_id", "kind": "job"}`` so any later ``synapse job`` command can ask
 Ray how the job is doing. The job's entrypoint is ``python -m synapse_sdk.execution.ray_job``
-in the uploaded plugin folder; it reads the invocation from ``SYNAPSE_INVOCATION`` and runs
-the action like a local worker does, reporting to the backend named by the runtime env.
+in the uploaded plugin folder; it runs the action like a local worker does, reporting to the
+backend named by the runtime env. The invocation (params, secrets included) travels as a tiny
+package in the job's ``py_modules``, which Ray stores in the cluster and does not show;
+``SYNAPSE_INVOCATION`` only names it (Ray's dashboard shows every runtime env variable).
 A job that fails before the action starts (a requirement that does not install, a missing
 interpreter) ends FAILED with Ray's reason, and the tail of Ray's job log is kept in the run.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import os
 import sys
+import tempfile
 import time
-from dataclasses import asdict, replace
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError
+from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.ray_cluster import RayExecutor
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 
 ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
 INVOCATION_ENV = "SYNAPSE_INVOCATION"
+INVOCATION_FILE = "invocation.json"
 #: Clusters that did not answer in this process (not asked again for every listed run).
 _unreachable: set[str] = set()
 #: Lines of Ray's own job log copied into a run that failed before its action recorded anything.
@@ -63,7 +70,6 @@ class RayJobExecutor(RayExecutor):
         client = job_client(self.address)
         inv = prepared.invocation
         env = ray_runtime_env(prepared, self.settings)
-        env.setdefault("env_vars", {})[INVOCATION_ENV] = encode_invocation(prepared)
         opts = resources(prepared, self.num_cpus, self.num_gpus)
         ray_info = {
             "address": self.address,
@@ -75,14 +81,21 @@ class RayJobExecutor(RayExecutor):
         extra = {**record.extra, "ray": ray_info}
         store.create_run(record.model_copy(update={"is_job": True, "extra": extra}))
         try:
-            client.submit_job(
-                entrypoint=ENTRYPOINT,
-                submission_id=inv.run_id,
-                runtime_env=env,
-                entrypoint_num_cpus=opts.get("num_cpus"),
-                entrypoint_num_gpus=opts.get("num_gpus"),
-                metadata={"synapse_run_id": inv.run_id, "plugin": prepared.config.uri, "action": inv.action},
-            )
+            with invocation_package(prepared) as (name, folder):
+                env.setdefault("env_vars", {})[INVOCATION_ENV] = name
+                env["py_modules"] = [*env.get("py_modules", []), str(folder)]
+                client.submit_job(  # uploads the package: the folder is not needed after
+                    entrypoint=ENTRYPOINT,
+                    submission_id=inv.run_id,
+                    runtime_env=env,
+                    entrypoint_num_cpus=opts.get("num_cpus"),
+                    entrypoint_num_gpus=opts.get("num_gpus"),
+                    metadata={
+                        "synapse_run_id": inv.run_id,
+                        "plugin": prepared.config.uri,
+                        "action": inv.action,
+                    },
+                )
         except Exception as exc:
             reason = f"Ray did not accept the job: {ray_reason(exc)}"
             fail_unstarted(inv.run_id, reason)
@@ -90,9 +103,24 @@ class RayJobExecutor(RayExecutor):
         return store.get_run(inv.run_id)
 
 
-def encode_invocation(prepared: Prepared) -> str:
-    """The invocation as base64 JSON for the job's environment (the plugin path is the job's cwd)."""
-    return base64.b64encode(json.dumps(asdict(prepared.invocation)).encode()).decode()
+@contextmanager
+def invocation_package(prepared: Prepared) -> Iterator[tuple[str, Path]]:
+    """A private temporary package holding the invocation: its module name and its folder."""
+    name = f"synapse_invocation_{uuid.uuid4().hex}"
+    with tempfile.TemporaryDirectory(prefix="synapse-invocation-") as tmp:  # readable by us only
+        folder = Path(tmp) / name
+        folder.mkdir()
+        (folder / "__init__.py").write_text('"""The invocation of one Synapse Ray job."""\n')
+        (folder / INVOCATION_FILE).write_text(prepared.invocation.to_json(), encoding="utf-8")
+        yield name, folder
+
+
+def read_invocation(name: str) -> Invocation:
+    """The invocation shipped as package ``name``, run in this job's working dir and interpreter."""
+    from importlib import resources
+
+    text = resources.files(name).joinpath(INVOCATION_FILE).read_text(encoding="utf-8")
+    return replace(Invocation.from_json(text), plugin_path=str(Path.cwd()), python=sys.executable)
 
 
 # -- what `synapse job get/logs/stop` do for a run submitted to Ray ---------------------------------
@@ -211,14 +239,10 @@ def _keep_ray_log_tail(store: Any, record: RunRecord, message: str | None) -> No
 
 
 def main() -> int:
-    """Run the invocation from ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
-    import os
-
-    from synapse_sdk.execution.invocation import Invocation
+    """Run the invocation of package ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
     from synapse_sdk.execution.worker import run_worker
 
-    data = json.loads(base64.b64decode(os.environ.pop(INVOCATION_ENV)))
-    invocation = replace(Invocation(**data), plugin_path=str(Path.cwd()), python=sys.executable)
+    invocation = read_invocation(os.environ.pop(INVOCATION_ENV))
     return run_worker(invocation, apply_env=False)  # Ray has set the runtime env's variables
 
 

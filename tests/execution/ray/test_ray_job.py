@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -107,3 +108,36 @@ def test_job_that_cannot_install_its_requirements_fails_with_rays_reason(ray_clu
     assert "[ray]" in logs.stdout and "synapse-no-such-package-zz" in logs.stdout
     shown = run_cli("job", "get", "bad-env")
     assert "FAILED" in shown.stdout and "synapse-no-such-package-zz" in shown.stdout
+
+
+TOKEN_SOURCE = """\
+from pydantic import BaseModel
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+class Params(BaseModel):
+    api_token: str
+
+class Train(TrainAction):
+    name = "train"
+    params_model = Params
+
+    def start(self):
+        return {"token_ok": self.params["api_token"] == "tok-s3cr3t-4711"}
+"""
+
+
+def test_a_jobs_params_reach_it_but_not_rays_dashboard(ray_cluster, make_plugin, store):
+    import httpx
+
+    config = SLOW_CONFIG.replace("plugin.slow.Slow", "plugin.token.Train")
+    plugin = make_plugin(config, {"token.py": TOKEN_SOURCE})
+    result = run_cli("plugin", "run", "train", '{"api_token": "tok-s3cr3t-4711"}', "--path", str(plugin),
+                     "--job-id", "token-1", env=ray_cluster.env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run = wait_for_end(store, "token-1")
+    assert (run.status, run.result) == (RunStatus.SUCCEEDED, {"token_ok": True})
+    assert run.params == {"api_token": "***"}
+    shown = httpx.get(f"{ray_cluster.dashboard}/api/jobs/token-1").text  # what the dashboard shows
+    assert "tok-s3cr3t-4711" not in shown
+    env_vars = json.loads(shown)["runtime_env"]["env_vars"]
+    assert re.fullmatch(r"synapse_invocation_[0-9a-f]{32}", env_vars["SYNAPSE_INVOCATION"])  # a name
