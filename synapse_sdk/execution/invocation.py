@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ class Invocation:
     python: str = sys.executable
 
     def to_json(self) -> str:
-        """Serialise for a worker's stdin (never written to disk: params may hold secrets)."""
-        return json.dumps(asdict(self))
+        """Serialise for a worker (never to a file others can read: params may hold secrets)."""
+        return json.dumps(vars(self))  # the fields are JSON values already: no deep copy
 
     @classmethod
     def from_json(cls, text: str) -> Invocation:
