@@ -190,18 +190,20 @@ class Run:
         if self.secrets:
             logs = [self._mask(entry) for entry in logs]
         batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat, started=started)
+        stored = True
         for index, sink in enumerate(self.sinks):
             try:
                 sink.write(self.id, batch)
             except Exception:
                 if index == 0:
                     self.lost += len(batch)
-                    if started:  # the start mark is not an event to lose: send it again
-                        if final:
-                            return started
-                        with self._lock:
-                            self._started = self._started or started
+                    stored = False
                 logger.warning("run %s: sink %r failed", self.id, sink, exc_info=True)
+        if started and not stored:  # a start mark is not an event to lose: it goes out again
+            if final:
+                return started
+            with self._lock:
+                self._started = self._started or started
         return None
 
     def _mask(

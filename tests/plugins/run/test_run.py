@@ -175,3 +175,15 @@ def test_a_forked_child_flushes_its_own_runs(tmp_path):
     proc.start()
     proc.join(10)
     assert proc.exitcode == 0, "the child's run was not flushed before close()"
+
+
+def test_a_start_mark_the_store_refused_is_sent_again_or_handed_back():
+    good = MemorySink()
+    run = Run("r1", [BrokenSink(), good], flush_interval=10)
+    run.mark_started({"pid": 7})
+    run.log_message("hello")
+    run.flush()
+    assert good.batches[0].started == {"pid": 7}  # observers still see it
+    run.log_message("again")
+    assert run.close() == {"pid": 7}  # never stored: the final write must carry it
+    assert [row[2] for row in good.logs] == ["hello", "again"]
