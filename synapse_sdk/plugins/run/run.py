@@ -42,6 +42,7 @@ class Run:
         flush_interval: float = 0.2,
         batch_size: int = 5000,
         heartbeat_interval: float = 2.0,
+        start_mark_delay: float = START_MARK_DELAY,
         secrets: Iterable[str] = (),
         progress_categories: Mapping[str, str] | None = None,
     ) -> None:
@@ -50,6 +51,7 @@ class Run:
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self.heartbeat_interval = heartbeat_interval
+        self.start_mark_delay = start_mark_delay
         self.secrets = [s for s in secrets if s]
         self.progress_categories = dict(progress_categories or {})
         self.lost = 0
@@ -148,13 +150,13 @@ class Run:
     def mark_started(self, fields: Mapping[str, Any]) -> None:
         """Record that the run began (``started_at``, ``host``, ``pid``...): PENDING -> RUNNING.
 
-        The mark goes out with a flush ``START_MARK_DELAY`` seconds later, beside the action; if
+        The mark goes out with a flush ``start_mark_delay`` seconds later, beside the action; if
         the run ends before that, ``close()`` hands the mark back so that the final status
         carries it, in one write.
         """
         with self._lock:
             self._started = dict(fields)
-        self._schedule(min(START_MARK_DELAY, self.flush_interval))
+        self._schedule(min(self.start_mark_delay, self.flush_interval))
 
     def flush_due(self) -> None:
         """The flusher's call: flush unless the run has closed meanwhile."""

@@ -139,12 +139,12 @@ def test_open_runs_share_one_flusher_thread():
 
 def test_a_start_mark_goes_out_by_itself_or_comes_back_from_close():
     sink = MemorySink()
-    quick = Run("quick", [sink])
+    quick = Run("quick", [sink], flush_interval=60, start_mark_delay=60)
     quick.mark_started({"pid": 1})
     assert quick.close() == {"pid": 1}  # ended before the mark was sent: the final write carries it
     assert sink.batches == []
 
-    slow = Run("slow", [sink])
+    slow = Run("slow", [sink], start_mark_delay=0.01)
     slow.mark_started({"pid": 2})
     deadline = time.monotonic() + 5
     while not sink.batches and time.monotonic() < deadline:
