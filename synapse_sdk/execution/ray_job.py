@@ -4,15 +4,16 @@ The submission id is the run id. The run record keeps ``extra["ray"] = {"address
 "dashboard", "submission_id", "kind": "job"}`` so any later ``synapse job`` command can ask
 Ray how the job is doing. The job's entrypoint is ``python -m synapse_sdk.execution.ray_job``
 in the uploaded plugin folder; it runs the action like a local worker does, reporting to the
-backend named by the runtime env. The invocation (params, secrets included) travels as a tiny
-package in the job's ``py_modules``, which Ray stores in the cluster and does not show;
-``SYNAPSE_INVOCATION`` only names it (Ray's dashboard shows every runtime env variable).
+backend named by the runtime env. The invocation (params, secrets included) and the backend's
+token travel as a tiny package in the job's ``py_modules``, which Ray stores in the cluster and
+does not show; ``SYNAPSE_INVOCATION`` only names it (Ray shows every runtime-env variable).
 A job that fails before the action starts (a requirement that does not install, a missing
 interpreter) ends FAILED with Ray's reason, and the tail of Ray's job log is kept in the run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
 INVOCATION_ENV = "SYNAPSE_INVOCATION"
 INVOCATION_FILE = "invocation.json"
+SECRETS_FILE = "environ.json"
 #: Clusters that did not answer in this process (not asked again for every listed run).
 _unreachable: set[str] = set()
 #: Lines of Ray's own job log copied into a run that failed before its action recorded anything.
@@ -66,6 +68,7 @@ class RayJobExecutor(RayExecutor):
         from synapse_sdk.backend import get_backend
         from synapse_sdk.execution.ray_cluster import job_client
         from synapse_sdk.execution.ray_task import fail_unstarted, ray_reason, ray_runtime_env, resources
+        from synapse_sdk.runtime_env.ray import backend_secrets
 
         client = job_client(self.address)
         inv = prepared.invocation
@@ -81,7 +84,7 @@ class RayJobExecutor(RayExecutor):
         extra = {**record.extra, "ray": ray_info}
         store.create_run(record.model_copy(update={"is_job": True, "extra": extra}))
         try:
-            with invocation_package(prepared) as (name, folder):
+            with invocation_package(prepared, backend_secrets(self.settings)) as (name, folder):
                 env.setdefault("env_vars", {})[INVOCATION_ENV] = name
                 env["py_modules"] = [*env.get("py_modules", []), str(folder)]
                 client.submit_job(  # uploads the package: the folder is not needed after
@@ -104,22 +107,29 @@ class RayJobExecutor(RayExecutor):
 
 
 @contextmanager
-def invocation_package(prepared: Prepared) -> Iterator[tuple[str, Path]]:
-    """A private temporary package holding the invocation: its module name and its folder."""
+def invocation_package(prepared: Prepared, secrets: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """A private temporary package holding the invocation and the secret env vars of the job
+    (the backend's token): its module name and its folder."""
     name = f"synapse_invocation_{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory(prefix="synapse-invocation-") as tmp:  # readable by us only
         folder = Path(tmp) / name
         folder.mkdir()
         (folder / "__init__.py").write_text('"""The invocation of one Synapse Ray job."""\n')
         (folder / INVOCATION_FILE).write_text(prepared.invocation.to_json(), encoding="utf-8")
+        (folder / SECRETS_FILE).write_text(json.dumps(secrets), encoding="utf-8")
         yield name, folder
 
 
 def read_invocation(name: str) -> Invocation:
-    """The invocation shipped as package ``name``, run in this job's working dir and interpreter."""
+    """The invocation shipped as package ``name``, run in this job's working dir and interpreter.
+
+    The package's secret env vars are set in this process on the way.
+    """
     from importlib import resources
 
-    text = resources.files(name).joinpath(INVOCATION_FILE).read_text(encoding="utf-8")
+    package = resources.files(name)
+    os.environ.update(json.loads(package.joinpath(SECRETS_FILE).read_text(encoding="utf-8")))
+    text = package.joinpath(INVOCATION_FILE).read_text(encoding="utf-8")
     return replace(Invocation.from_json(text), plugin_path=str(Path.cwd()), python=sys.executable)
 
 

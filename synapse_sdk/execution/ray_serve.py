@@ -79,6 +79,7 @@ def deploy(
     from synapse_sdk.execution.ray_cluster import connect
     from synapse_sdk.execution.ray_task import fail_unstarted, ray_reason
     from synapse_sdk.plugins.categories.base import run_record
+    from synapse_sdk.runtime_env.ray import backend_secrets
 
     envs = dict(envs or {})
     names = [n for n, a in config.actions.items() if a.method == "restapi"]
@@ -116,7 +117,7 @@ def deploy(
         deployment = deployment.options(
             ray_actor_options={**deployment.ray_actor_options, "runtime_env": env}
         )
-        serve.run(deployment.bind(run_id, envs), name=name, route_prefix=prefix)
+        serve.run(deployment.bind(run_id, envs, backend_secrets(settings)), name=name, route_prefix=prefix)
     except Exception as exc:
         reason = f"Ray Serve could not deploy {name!r}: {ray_reason(exc)}"
         replica_errors = [e.message for e in store.get_logs(run_id) if e.level == "ERROR" and e.message]
@@ -173,7 +174,8 @@ def replica_class() -> Any:
     class PluginReplica:
         """One replica: loads the plugin from its working dir, runs ``setup()``, serves the app."""
 
-        def __init__(self, run_id: str, envs: dict[str, str]) -> None:
+        def __init__(self, run_id: str, envs: dict[str, str], secrets: dict[str, str]) -> None:
+            os.environ.update(secrets)  # the backend's token: an init arg, not a runtime-env variable
             self.state = ReplicaState(run_id, envs)
 
         def __serve_build_asgi_app__(self) -> Any:

@@ -40,10 +40,11 @@ _remotes: dict[tuple[Any, ...], Any] = {}
 _remote_lock = threading.Lock()
 
 
-def execute(invocation_json: str) -> dict[str, Any]:
+def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict[str, Any]:
     """Run one invocation inside a Ray worker; returns ``{"ok": ..., "result" | "error": ...}``.
 
-    The invocation travels as JSON text (Ray ships a string without pickling it). The plugin
+    The invocation travels as JSON text (Ray ships a string without pickling it), ``secrets``
+    (the backend's token) as an argument, not in the runtime env that Ray shows. The plugin
     is Ray's copy of its folder, the task's working directory. Errors come back as data, not
     exceptions, so the caller never depends on unpickling our exception classes. The run
     record says the same thing.
@@ -51,6 +52,8 @@ def execute(invocation_json: str) -> dict[str, Any]:
     from synapse_sdk.errors import ActionStopped
     from synapse_sdk.execution.invocation import Invocation
 
+    if secrets:
+        os.environ.update(secrets)  # a Ray worker serves one driver: its tasks share them
     invocation = Invocation.from_json(invocation_json)
     folder = os.getcwd()
     try:
@@ -178,10 +181,12 @@ class RayTaskExecutor(RayExecutor):
     def _start(self, prepared: Prepared, store: Any) -> Any:
         """Submit the task, then record it PENDING, owned by this process."""
         from synapse_sdk.execution.ray_cluster import connect
+        from synapse_sdk.runtime_env.ray import backend_secrets
 
         connect(self.address)
         fn = self._remote(prepared)
-        ref = fn.remote(prepared.invocation.to_json())  # first, so that recording overlaps Ray's dispatch
+        # Submitted first, so that recording overlaps Ray's dispatch.
+        ref = fn.remote(prepared.invocation.to_json(), backend_secrets(self.settings))
         record = prepared.new_run()
         extra = {**record.extra, "ray": {"address": self.address, "kind": "task", "owner": owner()}}
         try:

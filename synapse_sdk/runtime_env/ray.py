@@ -55,13 +55,18 @@ def to_ray_runtime_env(
 
 
 def backend_env_vars(settings: Any) -> dict[str, str]:
-    """The env vars that make a Ray worker report to the same backend as ``settings``."""
-    values = {
-        "SYNAPSE_HOME": str(settings.home),
-        "SYNAPSE_HOST": settings.host,
-        "SYNAPSE_ACCESS_TOKEN": settings.access_token,
-    }
+    """The env vars that make a Ray worker report to the same backend as ``settings``.
+
+    Not the access token: Ray's dashboard and state API show every runtime-env variable. The
+    token travels beside the runtime env (``backend_secrets``), in what each executor ships.
+    """
+    values = {"SYNAPSE_HOME": str(settings.home), "SYNAPSE_HOST": settings.host}
     return {k: v for k, v in values.items() if v}
+
+
+def backend_secrets(settings: Any) -> dict[str, str]:
+    """The secret env vars a Ray worker sets itself to reach the backend: the access token."""
+    return {"SYNAPSE_ACCESS_TOKEN": settings.access_token} if settings.access_token else {}
 
 
 def upload_working_dir(ray_env: dict[str, Any]) -> dict[str, Any]:

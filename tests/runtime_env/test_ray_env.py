@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from synapse_sdk.errors import ConfigError
-from synapse_sdk.runtime_env.ray import EXCLUDES, backend_env_vars, to_ray_runtime_env
+from synapse_sdk.runtime_env.ray import EXCLUDES, backend_env_vars, backend_secrets, to_ray_runtime_env
 
 ACTION_ENV = {
     "env_vars": {"MODEL": "resnet", "EPOCHS": 3},
@@ -50,9 +50,11 @@ def test_bad_inputs_are_config_errors():
         to_ray_runtime_env({"pip": "six"})
 
 
-def test_backend_env_vars_name_the_same_backend():
-    settings = SimpleNamespace(home="/srv/synapse", host="http://10.0.0.5:8080", access_token=None)
+def test_backend_env_vars_name_the_same_backend_but_keep_the_token_apart():
+    settings = SimpleNamespace(home="/srv/synapse", host="http://10.0.0.5:8080", access_token="tok-1")
     assert backend_env_vars(settings) == {
         "SYNAPSE_HOME": "/srv/synapse",
         "SYNAPSE_HOST": "http://10.0.0.5:8080",
     }
+    assert backend_secrets(settings) == {"SYNAPSE_ACCESS_TOKEN": "tok-1"}
+    assert backend_secrets(SimpleNamespace(access_token=None)) == {}

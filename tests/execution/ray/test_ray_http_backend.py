@@ -9,13 +9,19 @@ import pytest
 from synapse_sdk.backend.schemas import RunStatus
 from synapse_sdk.backend.store.runs import RunStore
 from tests.conftest import run_cli
+from tests.execution.ray.helpers import set_action
 from tests.servers import BackendServer
 
 pytestmark = pytest.mark.ray
 
 
-def test_ray_job_reports_through_the_http_backend(ray_cluster, demo_plugin, synapse_home, tmp_path):
-    server = BackendServer(tmp_path / "server-home").start()
+TOKEN = "backend-token-not-for-rays-eyes"
+
+
+@pytest.mark.parametrize("method", ["job", "task"], ids=["job", "task"])
+def test_ray_workers_report_to_it(method, ray_cluster, demo_plugin, synapse_home, tmp_path):
+    set_action(demo_plugin, method)
+    server = BackendServer(tmp_path / "server-home", token=TOKEN).start()
     try:
         env = {**ray_cluster.env, **server.client_env}
         params = json.dumps({"dataset_path": "/data", "epochs": 3})
@@ -28,7 +34,18 @@ def test_ray_job_reports_through_the_http_backend(ray_cluster, demo_plugin, syna
         server.stop()
     run = RunStore(server.home / "synapse.db").get_run(listed["id"])
     assert run.status is RunStatus.SUCCEEDED
-    assert run.extra["ray"]["kind"] == "job"
+    assert run.extra["ray"]["kind"] == method
     assert run.metrics["training"] == {"loss": 0.5774}
     local = synapse_home / "synapse.db"
     assert not local.exists() or RunStore(local).list_runs() == []  # nothing went to the local store
+    assert TOKEN not in what_ray_shows(ray_cluster)  # the token reached the workers beside the runtime env
+
+
+def what_ray_shows(ray_cluster) -> str:  # type: ignore[no-untyped-def]
+    """Everything Ray's dashboard and state API show about jobs and tasks, runtime envs included."""
+    import httpx
+    from ray.util.state import list_tasks
+
+    jobs = httpx.get(f"{ray_cluster.dashboard}/api/jobs/").text
+    tasks = list_tasks(address=ray_cluster.dashboard, detail=True, limit=1000, raise_on_missing_output=False)
+    return jobs + repr(tasks)
