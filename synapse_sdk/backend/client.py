@@ -194,10 +194,10 @@ class HttpBackend:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def write_events(self, run_id: str, batch: EventBatch) -> None:
-        """Post one batch; retried with the same batch id, so it is stored at most once."""
+    def write_events(self, run_id: str, batch: EventBatch) -> bool:
+        """Post one batch (retried with the same batch id: stored at most once); True: stop the run."""
         body = batch_to_json(batch, uuid.uuid4().hex)
-        self._request("POST", f"/runs/{run_id}/events", json=body)
+        return bool(self._request("POST", f"/runs/{run_id}/events", json=body).get("stop_requested"))
 
     def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
         """Log entries above sequence number ``after``, oldest first."""

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunRecord, RunStatus
 from synapse_sdk.backend.store.runs import RunStore
-from synapse_sdk.errors import UsageError
+from synapse_sdk.errors import ExecutionError, UsageError
 from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.process import is_alive
+from synapse_sdk.plugins.run.run import HEARTBEAT_INTERVAL
 from synapse_sdk.settings import Settings
 
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -90,6 +91,25 @@ def refresh(store: RunStore, record: RunRecord) -> RunRecord:
     return store.get_run(record.id)
 
 
+def _stop_elsewhere(store: RunStore, record: RunRecord, grace: float) -> RunRecord:
+    """A worker on another host learns of the stop from the answer to its next heartbeat.
+
+    Its pids mean nothing here, so nothing is signalled or killed from this host: the worker
+    stops itself (as on SIGTERM), or is declared lost when its heartbeats stop.
+    """
+    deadline = time.monotonic() + grace + 2 * HEARTBEAT_INTERVAL
+    while time.monotonic() < deadline:
+        current = refresh(store, store.get_run(record.id))
+        if current.status.is_terminal:
+            return current
+        time.sleep(0.2)
+    raise ExecutionError(
+        f"job {record.id} on host {record.host!r} has not stopped within {grace:g}s; the stop stays "
+        "requested (a worker that ignores it is declared lost once its heartbeats stop)",
+        run_id=record.id,
+    )
+
+
 def _silent(record: RunRecord) -> str | None:
     """Why a run reported from elsewhere is lost (no heartbeat for too long), or None."""
     if record.heartbeat_at and time.time() - record.heartbeat_at > REMOTE_HEARTBEAT_TIMEOUT:
@@ -111,13 +131,9 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
         from synapse_sdk.execution import ray_task
 
         return ray_task.stop(store, record, grace)
-    if record.host and record.host != socket.gethostname():
-        # Its pids mean nothing here (a run reported through the HTTP backend from elsewhere).
-        raise UsageError(
-            f"job {run_id} runs on host {record.host!r}, not on this one; "
-            f"run 'synapse job stop {run_id}' on {record.host!r}"
-        )
     store.update(run_id, stop_requested=1)
+    if record.host and record.host != socket.gethostname():
+        return _stop_elsewhere(store, record, grace)
     target = record.pid or record.supervisor_pid
     if target is None:
         store.transition(run_id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.execution.invocation import Invocation
@@ -21,12 +22,14 @@ def run_in_process(
     *,
     apply_env: bool = False,
     capture_output: bool = False,
+    on_stop_requested: Callable[[], None] | None = None,
 ) -> Any:
     """Load the action's class from the plugin folder, run it, and return its result.
 
     For worker processes that belong to the run: ``apply_env`` first sets the ``env_vars`` of
     the action's ``get_runtime_env()`` in this process's environment, as Ray does on a cluster;
-    ``capture_output`` logs what the action prints as entries of its run.
+    ``capture_output`` logs what the action prints as entries of its run; ``on_stop_requested``
+    is called when the run's store answers that a stop was asked for.
     """
     config = PluginConfig.load(invocation.path)
     cls = load_action_class(invocation.path, config, invocation.action)
@@ -38,6 +41,7 @@ def run_in_process(
         run_id=invocation.run_id,
         observers=observers,
     )
+    action.run.on_stop_requested = on_stop_requested
     if apply_env:
         import os
 

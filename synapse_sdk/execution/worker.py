@@ -7,6 +7,7 @@ recorded. Exit codes: 0 succeeded, 1 failed, 2 bad input, 143 stopped.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -18,7 +19,13 @@ from synapse_sdk.execution.invocation import Invocation
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second stop must not cut the cleanup short
     raise ActionStopped()
+
+
+def _stop_self() -> None:
+    """A stop asked through the store (from another host): the same path as SIGTERM."""
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main() -> int:
@@ -32,7 +39,7 @@ def run_worker(invocation: Invocation, *, apply_env: bool) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        run_in_process(invocation, apply_env=apply_env, capture_output=True)
+        run_in_process(invocation, apply_env=apply_env, capture_output=True, on_stop_requested=_stop_self)
     except ActionStopped:
         return 143
     except SynapseError as exc:

@@ -82,8 +82,12 @@ def test_events_are_stored_once_even_when_a_batch_is_retried(api):
         "metrics": [[now, "training", {"loss": 0.5}]],
         "heartbeat": now,
     }
-    assert api("POST", "/runs/r1/events", json=batch).json() == {"stored": 4, "duplicate": False}
-    assert api("POST", "/runs/r1/events", json=batch).json() == {"stored": 0, "duplicate": True}
+    stored = {"stored": 4, "duplicate": False, "stop_requested": False}
+    assert api("POST", "/runs/r1/events", json=batch).json() == stored
+    assert api("POST", "/runs/r1/events", json=batch).json() == {**stored, "stored": 0, "duplicate": True}
+    api("PATCH", "/runs/r1", json={"fields": {"stop_requested": 1}})
+    answer = api("POST", "/runs/r1/events", json={**batch, "batch_id": "b2", "logs": []}).json()
+    assert answer["stop_requested"] is True  # how a worker on another host learns of a stop
     logs = api("GET", "/runs/r1/logs").json()
     assert [(e["message"], e["event"]) for e in logs] == [("hello", None), (None, "ckpt")]
     assert api("GET", "/runs/r1/logs", params={"after": logs[0]["seq"]}).json()[0]["data"] == {"epoch": 1}

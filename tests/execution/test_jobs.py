@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -109,6 +110,36 @@ def test_stop_is_graceful_and_keeps_logs(plugin, store):
     assert record.status == "STOPPED"
     messages = [e.message for e in store.get_logs("s1")]
     assert messages[0] == "line 0" and messages[-1] == "stopped on request"
+
+
+def test_a_job_on_another_host_stops_when_its_heartbeat_is_answered(plugin, backend_server):
+    from synapse_sdk.backend.client import HttpBackend
+    from tests.conftest import SYNAPSE
+
+    # The job runs as host 'gpu-node-1' (a UTS namespace of its own) and reports over HTTP:
+    # no signal from here can reach it, only the answer to its next flush.
+    on_node = ["unshare", "--uts", "sh", "-c", 'hostname gpu-node-1 && exec "$@"', "sh", SYNAPSE]
+    env = {**os.environ, **backend_server.client_env}
+    started = subprocess.run(
+        [*on_node, "plugin", "run", "train", '{"lines": 3000, "sleep": 0.01}', "--job-id", "far-1"],
+        cwd=plugin, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    with HttpBackend(backend_server.url, backend_server.token) as client:
+        try:
+            wait_for(client, "far-1", lambda r: r.progress and r.host == "gpu-node-1")
+            stopped = run_cli("job", "stop", "far-1", env=backend_server.client_env)
+            assert stopped.returncode == 0, stopped.stderr
+            assert "job far-1: STOPPED" in stopped.stdout
+            record = client.get_run("far-1")
+            assert (record.status, record.host) == ("STOPPED", "gpu-node-1")
+            assert record.error == "stopped on request"
+            assert client.get_logs("far-1")[-1].message == "stopped on request"
+        finally:
+            record = client.get_run("far-1")
+            for pid in (record.pid, record.supervisor_pid):
+                with contextlib.suppress(ProcessLookupError, TypeError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_stop_kills_a_job_that_ignores_sigterm(make_plugin, store):

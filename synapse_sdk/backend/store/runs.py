@@ -140,8 +140,12 @@ class RunStore:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def write_events(self, run_id: str, batch: EventBatch) -> None:
-        """Store a batch of logs, progress and metrics in one transaction (and its start mark)."""
+    def write_events(self, run_id: str, batch: EventBatch) -> bool:
+        """Store a batch of logs, progress and metrics in one transaction (and its start mark).
+
+        Returns True when a stop of the run was requested: the answer a worker on another host
+        gets to its heartbeat, since no signal reaches it from here.
+        """
         start_sets, start_values = self._assignments(batch.started or {})
         with self.db.write() as conn:
             if batch.started:
@@ -172,6 +176,8 @@ class RunStore:
                 )
             if batch.heartbeat:
                 conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (batch.heartbeat, run_id))
+            row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
 
     def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
         """Log entries of a run with a sequence number above ``after``, oldest first."""

@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from synapse_sdk._redact import mask_text
@@ -20,6 +20,8 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
 #: Above this many buffered entries (a sink far behind) new entries are dropped and counted.
 MAX_BUFFERED = 1_000_000
+#: Seconds between heartbeats of a run that reports nothing else.
+HEARTBEAT_INTERVAL = 2.0
 #: Seconds between ``mark_started()`` and the flush that stores it: a run that ends sooner
 #: (a short task) stores its start with its end, in one write instead of two.
 START_MARK_DELAY = 0.02
@@ -41,7 +43,7 @@ class Run:
         *,
         flush_interval: float = 0.2,
         batch_size: int = 5000,
-        heartbeat_interval: float = 2.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
         start_mark_delay: float = START_MARK_DELAY,
         secrets: Iterable[str] = (),
         progress_categories: Mapping[str, str] | None = None,
@@ -66,6 +68,10 @@ class Run:
         self._last_heartbeat = 0.0
         #: The thread inside ``flush()`` right now: what it prints (a sink's warning) is not the action's.
         self.flushing_thread: int | None = None
+        #: Called once when the store answers a flush with "stop requested" (a worker sets it to
+        #: stop itself: no signal reaches a worker on another host).
+        self.on_stop_requested: Callable[[], None] | None = None
+        self._stop_seen = False
 
     # -- the action-facing API ------------------------------------------------------------------
 
@@ -195,7 +201,8 @@ class Run:
         stored = True
         for index, sink in enumerate(self.sinks):
             try:
-                sink.write(self.id, batch)
+                if sink.write(self.id, batch) and index == 0:
+                    self._stop_requested()
             except Exception:
                 if index == 0:
                     self.lost += len(batch)
@@ -207,6 +214,12 @@ class Run:
             with self._lock:
                 self._started = self._started or started
         return None
+
+    def _stop_requested(self) -> None:
+        if self._stop_seen or self._closed or self.on_stop_requested is None:
+            return
+        self._stop_seen = True
+        self.on_stop_requested()
 
     def _mask(
         self, entry: tuple[float, str, str | None, str | None, Any]

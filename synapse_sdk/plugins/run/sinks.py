@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 class RunSink(Protocol):
     """Receives a run's coalesced events; may raise, the run counts what it could not store."""
 
-    def write(self, run_id: str, batch: EventBatch) -> None:
-        """Store or show one batch."""
+    def write(self, run_id: str, batch: EventBatch) -> bool | None:
+        """Store or show one batch; a store may answer True: a stop of the run was requested."""
 
 
 class BackendSink:
@@ -26,8 +26,8 @@ class BackendSink:
     def __init__(self, backend: RunStore) -> None:
         self.backend = backend
 
-    def write(self, run_id: str, batch: EventBatch) -> None:
-        self.backend.write_events(run_id, batch)
+    def write(self, run_id: str, batch: EventBatch) -> bool:
+        return self.backend.write_events(run_id, batch)
 
 
 class MemorySink:

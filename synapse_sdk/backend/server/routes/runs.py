@@ -122,25 +122,29 @@ def transition(run_id: str, body: TransitionIn, request: Request) -> dict[str, A
 
 @router.post("/{run_id}/events")
 def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any]:
-    """Store a batch of logs, progress, metrics and the heartbeat in one transaction."""
+    """Store a batch of logs, progress, metrics and the heartbeat; answer whether to stop."""
     seen = _seen(request)
     key = f"{run_id}/{body.batch_id}"
     with seen.lock:
         if key in seen:
-            return {"stored": 0, "duplicate": True}
+            return {
+                "stored": 0,
+                "duplicate": True,
+                "stop_requested": _store(request).get_run(run_id).stop_requested,
+            }
         batch = EventBatch(
             logs=list(body.logs), progress=dict(body.progress), metrics=list(body.metrics),
             heartbeat=body.heartbeat, started=body.started,
         )  # fmt: skip
         try:
-            _store(request).write_events(run_id, batch)
+            stop = _store(request).write_events(run_id, batch)
         except sqlite3.IntegrityError:
             _store(request).get_run(run_id)  # 404 when the run does not exist
             raise
         except ValueError as exc:
             raise HTTPException(422, f"started: {exc}") from None
         seen.add(key)
-    return {"stored": len(batch), "duplicate": False}
+    return {"stored": len(batch), "duplicate": False, "stop_requested": stop}
 
 
 @router.get("/{run_id}/logs")
