@@ -118,7 +118,11 @@ def _silent(record: RunRecord) -> str | None:
 
 
 def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
-    """Ask a job to stop (SIGTERM), wait up to ``grace`` seconds, then kill it (SIGKILL)."""
+    """Stop a job and return its record once it has ended.
+
+    On this host: SIGTERM, then SIGKILL after ``grace`` seconds. On another host: the answer
+    to the worker's next heartbeat. On Ray: through Ray (jobs, Serve) or the task's owner.
+    """
     record = refresh(store, store.get_run(run_id))
     if record.status.is_terminal:
         return record
