@@ -4,6 +4,8 @@ A thread per run cost a start and a join on every run (about 0.1-0.3 ms, more in
 worker); short ``task`` runs are dominated by that. The shared thread keeps a due time per
 run: ``schedule(run, delay)`` brings a run's next flush forward (never back), and after each
 flush the run is due again one ``flush_interval`` later, which also carries its heartbeat.
+Flushes run one after another: a backend that keeps one waiting (HTTP retries) delays the
+others too; their events wait in their buffers, and ``close()`` flushes in the caller's thread.
 """
 
 from __future__ import annotations
