@@ -4,6 +4,9 @@
 first opens a plain TCP connection with a timeout (``SYNAPSE_RAY_CONNECT_TIMEOUT``, default
 5 s) and turns a failure into one ``ExecutionError`` that says what to check.
 
+Every Ray executor also shares from here: ``RayExecutor`` (settings, address, resources),
+``ray_reason`` (Ray's error text in one line) and ``end_run`` (a run Ray failed ends with why).
+
 Addresses are what Ray accepts: ``HOST:PORT`` (the GCS, default port 6379),
 ``ray://HOST:PORT`` (Ray Client, 10001), ``http://HOST:PORT`` (the dashboard, 8265; Jobs only)
 or ``auto`` (the cluster started on this machine).
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError, UsageError
@@ -135,3 +139,26 @@ class RayExecutor:
     def check(address: str) -> None:
         """Raise if the cluster at ``address`` cannot be used; called before anything is recorded."""
         raise NotImplementedError
+
+
+def ray_reason(exc: BaseException | str, limit: int = 600) -> str:
+    """Ray's error text in one line: its first line plus the lines that say ``ERROR``."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    picked = [lines[0]]
+    for line in lines[1:]:
+        if line.startswith("ERROR") and line not in picked and len(picked) < 4:
+            picked.append(line)
+    if len(picked) == 1 and len(lines) > 1:
+        picked.append(lines[-1])  # a traceback's last line names the exception
+    text = " | ".join(picked)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def end_run(run_id: str, error: str, status: str = "FAILED") -> None:
+    """End a run that is still PENDING or RUNNING with ``error`` (no-op if it has ended already)."""
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+
+    get_backend().transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)

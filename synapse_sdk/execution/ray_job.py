@@ -66,8 +66,8 @@ class RayJobExecutor(RayExecutor):
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
         """Create the PENDING run and submit it as a Ray job with the same id; returns at once."""
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.execution.ray_cluster import job_client
-        from synapse_sdk.execution.ray_task import fail_unstarted, ray_reason, ray_runtime_env, resources
+        from synapse_sdk.execution.ray_cluster import end_run, job_client, ray_reason
+        from synapse_sdk.execution.ray_task import ray_runtime_env, resources
         from synapse_sdk.runtime_env.ray import backend_secrets
 
         client = job_client(self.address)
@@ -101,7 +101,7 @@ class RayJobExecutor(RayExecutor):
                 )
         except Exception as exc:
             reason = f"Ray did not accept the job: {ray_reason(exc)}"
-            fail_unstarted(inv.run_id, reason)
+            end_run(inv.run_id, reason)
             raise ExecutionError(f"run {inv.run_id}: {reason}", run_id=inv.run_id) from exc
         return store.get_run(inv.run_id)
 
@@ -139,7 +139,7 @@ def read_invocation(name: str) -> Invocation:
 def refresh(store: Any, record: RunRecord) -> RunRecord:
     """Reconcile an active run with Ray's view of its job; unreachable Ray leaves it unchanged."""
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-    from synapse_sdk.execution.ray_task import ray_reason
+    from synapse_sdk.execution.ray_cluster import ray_reason
 
     if record.extra["ray"].get("kind") == "serve":
         from synapse_sdk.execution import ray_serve

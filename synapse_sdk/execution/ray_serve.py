@@ -76,8 +76,7 @@ def deploy(
     Serve's reason and raises ``ExecutionError``.
     """
     from synapse_sdk.backend import get_backend
-    from synapse_sdk.execution.ray_cluster import connect
-    from synapse_sdk.execution.ray_task import fail_unstarted, ray_reason
+    from synapse_sdk.execution.ray_cluster import connect, end_run, ray_reason
     from synapse_sdk.plugins.categories.base import run_record
     from synapse_sdk.runtime_env.ray import backend_secrets
 
@@ -125,7 +124,7 @@ def deploy(
             reason += f"; last replica error: {replica_errors[-1]}"
         with contextlib.suppress(Exception):
             serve.delete(name)  # a failed app would keep restarting replicas
-        fail_unstarted(run_id, reason)
+        end_run(run_id, reason)
         raise ExecutionError(
             f"{reason} (run {run_id}; see 'synapse job logs {run_id}')", run_id=run_id
         ) from exc

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError, RunConflict, UsageError
-from synapse_sdk.execution.ray_cluster import RayExecutor
+from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
@@ -68,7 +68,7 @@ def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict
         )
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        fail_unstarted(invocation.run_id, f"could not start: {message}")
+        end_run(invocation.run_id, f"could not start: {message}")
         return _failure(exc, message)
     try:
         return {"ok": True, "result": action.run_action()}
@@ -100,14 +100,6 @@ def _worker_backend() -> Any:
     from synapse_sdk.backend import get_backend
 
     return get_backend()
-
-
-def fail_unstarted(run_id: str, error: str, status: str = "FAILED") -> None:
-    """End a run that is still PENDING or RUNNING with ``error`` (no-op if it has ended)."""
-    from synapse_sdk.backend import get_backend
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-
-    get_backend().transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)
 
 
 def resources(prepared: Prepared, num_cpus: float | None, num_gpus: float | None) -> dict[str, float]:
@@ -234,10 +226,10 @@ class RayTaskExecutor(RayExecutor):
             return ray.get(ref)
         except KeyboardInterrupt:
             ray.cancel(ref, force=True)  # the task would die with this process anyway
-            fail_unstarted(run_id, "stopped: interrupted, the Ray task was cancelled", status="STOPPED")
+            end_run(run_id, "stopped: interrupted, the Ray task was cancelled", status="STOPPED")
             raise
         except TaskCancelledError as exc:
-            fail_unstarted(run_id, "stopped: the Ray task was cancelled", status="STOPPED")
+            end_run(run_id, "stopped: the Ray task was cancelled", status="STOPPED")
             raise ExecutionError(f"run {run_id}: the Ray task was cancelled", run_id=run_id) from exc
         except RayError as exc:
             if isinstance(exc, RuntimeEnvSetupError):
@@ -246,7 +238,7 @@ class RayTaskExecutor(RayExecutor):
                 reason = f"Ray worker died: {ray_reason(exc)}"
             else:
                 reason = f"Ray task failed: {type(exc).__name__}: {ray_reason(exc)}"
-            fail_unstarted(run_id, reason)
+            end_run(run_id, reason)
             raise ExecutionError(f"run {run_id}: {reason}", run_id=run_id) from exc
 
 
@@ -301,18 +293,3 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     error = f"stopped: the owner (pid {found['pid']}) did not cancel the task within {grace:g}s"
     store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(), error=error)
     return store.get_run(record.id)
-
-
-def ray_reason(exc: BaseException | str, limit: int = 600) -> str:
-    """Ray's error text in one line: its first line plus the lines that say ``ERROR``."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    if not lines:
-        return type(exc).__name__
-    picked = [lines[0]]
-    for line in lines[1:]:
-        if line.startswith("ERROR") and line not in picked and len(picked) < 4:
-            picked.append(line)
-    if len(picked) == 1 and len(lines) > 1:
-        picked.append(lines[-1])  # a traceback's last line names the exception
-    text = " | ".join(picked)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
