@@ -9,8 +9,8 @@ Starts its own local Ray cluster (2 CPUs), then times, interleaved, 100 calls of
 
 For context it then times the floor of any durable recording the same way (against raw
 again, afterwards, so that it cannot disturb the target's measurement): the caller writes the
-PENDING record while Ray dispatches, the task reads the run's status and writes its end, one
-SQLite statement each, with no action, params or ``Run`` at all.
+PENDING record while Ray dispatches and the run's end when the outcome arrives, one SQLite
+statement each, and the task only runs the handler: no action, params or ``Run`` at all.
 
 The plugin is prepared once (as the CLI does per run); each call gets a fresh run id.
 Target: ours at most 1.2x raw (median of 100).
@@ -18,7 +18,6 @@ Target: ours at most 1.2x raw (median of 100).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shutil
 import statistics
@@ -74,25 +73,11 @@ def handler(n: int) -> dict[str, int]:
     return {"score": sum(i * i for i in range(n))}
 
 
-def recorded_floor(run_id: str, home: str) -> dict[str, object]:
-    """The least a recorded task does in its worker: check the run may start, run, store the end."""
-    from synapse_sdk.backend import get_backend
-    from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunStatus
-    from synapse_sdk.errors import RunConflict
-    from synapse_sdk.settings import Settings
-
-    store = get_backend(Settings(home=Path(home)))
+def recorded_floor(n: int) -> dict[str, object]:
+    """The task of the floor: the handler's work and the end its owner will store, nothing else."""
     started = time.time()
-    status = store.run_status(run_id)
-    if status is None:  # the task got there before its caller's record, as ours may
-        with contextlib.suppress(RunConflict):
-            store.create_run(NewRun(id=run_id, action="score"))
-    elif status is not RunStatus.PENDING:
-        return {"ok": False}
-    result = handler(100)
-    end = {"started_at": started, "finished_at": time.time(), "result": result}
-    store.transition(run_id, ACTIVE, RunStatus.SUCCEEDED, **end)
-    return {"ok": True, "result": result}
+    result = handler(n)
+    return {"ok": True, "result": result, "end": {"started_at": started, "finished_at": time.time()}}
 
 
 def alternate(first: Callable[[], None], second: Callable[[], None]) -> tuple[list[float], list[float]]:
@@ -124,7 +109,7 @@ def main() -> int:
             import ray
 
             from synapse_sdk.backend import get_backend
-            from synapse_sdk.errors import RunConflict
+            from synapse_sdk.backend.schemas import ACTIVE, RunStatus
             from synapse_sdk.execution.ray_task import RayTaskExecutor
             from synapse_sdk.execution.runner import prepare
             from synapse_sdk.settings import Settings
@@ -134,7 +119,7 @@ def main() -> int:
             prepared = prepare("score", {"n": 100}, path=plugin)
             raw = ray.remote(handler)
             # A runtime env of its own, as ours has: tasks with one get their own pool of workers.
-            floor_env = {"env_vars": {"SYNAPSE_HOME": str(settings.home)}}
+            floor_env = {"env_vars": {"SYNAPSE_BENCH": "floor"}}
             floor_fn = ray.remote(recorded_floor).options(max_retries=0, runtime_env=floor_env)
             store = get_backend(settings)
 
@@ -147,10 +132,12 @@ def main() -> int:
 
             def floor() -> None:
                 inv = dataclasses.replace(prepared.invocation, run_id=uuid.uuid4().hex[:16])
-                ref = floor_fn.remote(inv.run_id, str(settings.home))
-                with contextlib.suppress(RunConflict):
-                    store.create_run(dataclasses.replace(prepared, invocation=inv).new_run())
-                assert ray.get(ref)["ok"]
+                ref = floor_fn.remote(100)
+                store.create_run(dataclasses.replace(prepared, invocation=inv).new_run())
+                outcome = ray.get(ref)
+                store.transition(
+                    inv.run_id, ACTIVE, RunStatus.SUCCEEDED, result=outcome["result"], **outcome["end"]
+                )
 
             timings = alternate(ours, bare)
             floor_timings = alternate(floor, bare)  # after, so that it cannot disturb the target's

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|key|credential|auth", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """True when a key or environment-variable name looks like it holds a secret."""
-    return bool(_SECRET_KEY.search(key))
+    return bool(_SECRET_KEY.search(key))  # cached: the same few keys come back on every run
 
 
 def redact(value: Any) -> Any:

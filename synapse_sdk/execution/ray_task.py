@@ -1,9 +1,10 @@
 """``task`` actions as Ray remote tasks, recorded in the same run backend as local runs.
 
-The caller submits the task, then creates the PENDING run while Ray dispatches it (a task
-that gets there first creates the run itself). The task runs ``Action.run_action()`` in a
-Ray worker, which records RUNNING, progress, logs and the outcome through the backend named
-by the runtime env (``SYNAPSE_HOME`` for the embedded store, ``SYNAPSE_HOST`` for the HTTP one).
+The caller, the task's owner, submits the task, then creates the PENDING run while Ray
+dispatches it, and stores the run's end when the outcome arrives. The task runs
+``Action.run_action()`` in a Ray worker, which records RUNNING, progress and logs through the
+backend named by the runtime env (``SYNAPSE_HOME`` for the embedded store, ``SYNAPSE_HOST``
+for the HTTP one).
 Warm path: the plugin folder is uploaded once per content (its URI names the content hash),
 the remote function and its options are built once per plugin and resources, and each Ray
 worker keeps the loaded plugin class per folder, so a repeated task costs one Ray round trip
@@ -23,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import ExecutionError, RunConflict, UsageError
+from synapse_sdk.errors import ExecutionError, UsageError
 from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
 if TYPE_CHECKING:
@@ -41,13 +42,17 @@ _remote_lock = threading.Lock()
 
 
 def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run one invocation inside a Ray worker; returns ``{"ok": ..., "result" | "error": ...}``.
+    """Run one invocation inside a Ray worker; returns ``{"ok", "result" | "error", "end"}``.
 
     The invocation travels as JSON text (Ray ships a string without pickling it), ``secrets``
     (the backend's token) as an argument, not in the runtime env that Ray shows. The plugin
-    is Ray's copy of its folder, the task's working directory. Errors come back as data, not
-    exceptions, so the caller never depends on unpickling our exception classes. The run
-    record says the same thing.
+    is Ray's copy of its folder, the task's working directory.
+
+    The task's owner keeps the run's books: it created the run, only it can stop the task (it
+    cancels it), and it stores the run's end (``end``: ``[status, fields]``) when the outcome
+    arrives. So the worker checks nothing before the action starts and stores only its start
+    and events. Errors come back as data, not exceptions, so the caller never depends on
+    unpickling our exception classes.
     """
     from synapse_sdk.errors import ActionStopped
     from synapse_sdk.execution.invocation import Invocation
@@ -70,12 +75,15 @@ def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict
         message = f"{type(exc).__name__}: {exc}"
         end_run(invocation.run_id, f"could not start: {message}")
         return _failure(exc, message)
+    ends: list[list[Any]] = []
+    action.end_recorder = lambda status, fields: ends.append([str(status), fields])
     try:
-        return {"ok": True, "result": action.run_action()}
+        outcome = {"ok": True, "result": action.run_action()}
     except ActionStopped:
-        return {"ok": False, "error": "stopped on request", "exit_code": 1}
+        outcome = {"ok": False, "error": "stopped on request", "exit_code": 1}
     except Exception as exc:
-        return _failure(exc, f"{type(exc).__name__}: {exc}")
+        outcome = _failure(exc, f"{type(exc).__name__}: {exc}")
+    return {**outcome, "end": ends[0] if ends else None}
 
 
 def _failure(exc: Exception, message: str) -> dict[str, Any]:
@@ -138,6 +146,7 @@ class RayTaskExecutor(RayExecutor):
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Run the action as a Ray task, show its events to ``observers``, return its result."""
         from synapse_sdk.backend import get_backend
+        from synapse_sdk.backend.schemas import ACTIVE, RunStatus
 
         inv = prepared.invocation
         store = get_backend(self.settings)
@@ -150,6 +159,9 @@ class RayTaskExecutor(RayExecutor):
             follower.start()
         try:
             outcome = self._wait(ref, inv.run_id)
+            if outcome.get("end"):
+                status, fields = outcome["end"]
+                store.transition(inv.run_id, ACTIVE, RunStatus(status), **fields)
         finally:
             if follower is not None:
                 follower.join(timeout=5)
@@ -178,13 +190,11 @@ class RayTaskExecutor(RayExecutor):
         connect(self.address)
         fn = self._remote(prepared)
         # Submitted first, so that recording overlaps Ray's dispatch.
-        ref = fn.remote(prepared.invocation.to_json(), backend_secrets(self.settings))
+        ref = fn.remote(prepared.invocation.to_json(), backend_secrets(self.settings) or None)
         record = prepared.new_run()
         extra = {**record.extra, "ray": {"address": self.address, "kind": "task", "owner": owner()}}
         try:
             store.create_run(record.model_copy(update={"extra": extra}))
-        except RunConflict:  # the task started first and created the run itself (a fresh id: it is ours)
-            store.update(record.id, extra=extra)
         except BaseException:
             import ray
 

@@ -60,6 +60,7 @@ def test_spec_train_action_runs_as_a_ray_task(ray_cluster, demo_plugin, store):
     owner = run.extra["ray"].pop("owner")
     assert run.extra["ray"] == {"address": ray_cluster.address, "kind": "task"}
     assert owner["host"] == socket.gethostname() and owner["pid"] != os.getpid()  # the CLI owned the task
+    assert run.pid not in (owner["pid"], None) and run.started_at <= run.finished_at  # the worker's start
     assert run.progress["training"]["percent"] == 100.0
     assert run.metrics["training"] == {"loss": 0.5774}
     assert [e.message for e in store.get_logs(run.id)] == ["Starting training...", "Training completed!"]
