@@ -24,7 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import ExecutionError, UsageError
+from synapse_sdk.errors import ActionStopped, ExecutionError, UsageError
+from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
 if TYPE_CHECKING:
@@ -54,9 +55,6 @@ def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict
     and events. Errors come back as data, not exceptions, so the caller never depends on
     unpickling our exception classes.
     """
-    from synapse_sdk.errors import ActionStopped
-    from synapse_sdk.execution.invocation import Invocation
-
     if secrets:
         os.environ.update(secrets)  # a Ray worker serves one driver: its tasks share them
     invocation = Invocation.from_json(invocation_json)

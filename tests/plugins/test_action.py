@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import socket
@@ -202,3 +203,24 @@ def test_a_run_stopped_before_it_started_never_starts(store):
         action.run_action()
     assert not action.entered.is_set()
     assert store.get_run(action.run.id).error == "stopped before it started"
+
+
+@pytest.mark.parametrize(
+    ("returned", "stored"),
+    [
+        ({"loss": 0.5, "tags": ["a"], "ok": True, "none": None},) * 2,
+        ({"shape": (2, 3), 1: "one"}, {"shape": [2, 3], "1": "one"}),
+        ({"when": datetime.date(2026, 12, 1)}, {"when": "2026-12-01"}),
+    ],
+    ids=["json-already", "tuple-and-int-key", "date"],
+)
+def test_the_result_is_what_json_gives_back(returned, stored, store):
+    class Returns(Action):
+        name = "returns"
+
+        def start(self):
+            return returned
+
+    action = Returns()
+    assert action.run_action() == stored
+    assert store.get_run(action.run.id).result == stored

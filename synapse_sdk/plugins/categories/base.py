@@ -180,7 +180,7 @@ class Action:
                 import asyncio
 
                 result = asyncio.run(result)
-            result = json.loads(json.dumps(result, default=str))
+            result = as_json(result)
         except ActionStopped:
             self.run.log_message("stopped on request", "WARNING")
             self._finish(RunStatus.STOPPED, error="stopped on request")
@@ -229,6 +229,27 @@ class Action:
             self.end_recorder(status, end)
         else:
             self.backend.transition(self.run.id, ACTIVE, status, **end)
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as it comes back from JSON (what the run stores): tuples become lists, dates text.
+
+    A value made only of JSON's own types comes back as itself, without the round trip.
+    """
+    if _is_json(value):
+        return value
+    return json.loads(json.dumps(value, default=str))
+
+
+def _is_json(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _is_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_is_json(v) for v in value)
+    return False
 
 
 def run_record(
