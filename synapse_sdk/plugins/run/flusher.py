@@ -47,9 +47,9 @@ class Flusher:
         os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._due: dict[Flushable, float] = {}
-        self._pid = 0
+        self._started = False
         #: When the thread next looks at ``_due`` by itself (monotonic; inf: only when woken).
         self._wakes_at = 0.0
         self._last_busy = 0.0
@@ -73,13 +73,12 @@ class Flusher:
             self._due.pop(run, None)
 
     def _ensure_thread(self) -> None:
-        if self._pid == os.getpid():
+        if self._started:
             return
         with self._cond:
-            if self._pid == os.getpid():
-                return
-            threading.Thread(target=self._loop, name="synapse-run-flusher", daemon=True).start()
-            self._pid = os.getpid()
+            if not self._started:
+                threading.Thread(target=self._loop, name="synapse-run-flusher", daemon=True).start()
+                self._started = True
 
     def _loop(self) -> None:
         while True:
