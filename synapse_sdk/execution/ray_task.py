@@ -16,6 +16,7 @@ process that started it and would die when the CLI exits.
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import socket
 import threading
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ActionStopped, ExecutionError, UsageError
-from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
 if TYPE_CHECKING:
@@ -42,12 +42,14 @@ _remotes: dict[tuple[Any, ...], Any] = {}
 _remote_lock = threading.Lock()
 
 
-def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict[str, Any]:
+def execute(invocation: bytes, secrets: dict[str, str] | None = None) -> dict[str, Any]:
     """Run one invocation inside a Ray worker; returns ``{"ok", "result" | "error", "end"}``.
 
-    The invocation travels as JSON text (Ray ships a string without pickling it), ``secrets``
-    (the backend's token) as an argument, not in the runtime env that Ray shows. The plugin
-    is Ray's copy of its folder, the task's working directory.
+    The invocation (run id, action, params, envs) travels as ``marshal`` bytes: Ray ships
+    bytes as they are and ``marshal`` reads them back in C, at a fraction of JSON's cost on
+    this path (a Ray cluster runs one Python version, and that fixes marshal's format).
+    ``secrets`` (the backend's token) is an argument, not in the runtime env that Ray shows.
+    The plugin is Ray's copy of its folder, the task's working directory.
 
     The task's owner keeps the run's books: it created the run, only it can stop the task (it
     cancels it), and it stores the run's end (``end``: ``[status, fields]``) when the outcome
@@ -57,21 +59,17 @@ def execute(invocation_json: str, secrets: dict[str, str] | None = None) -> dict
     """
     if secrets:
         os.environ.update(secrets)  # a Ray worker serves one driver: its tasks share them
-    invocation = Invocation.from_json(invocation_json)
+    run_id, name, params, envs = marshal.loads(invocation)
     folder = os.getcwd()
     try:
-        config, cls = _load(folder, invocation.action)
+        config, cls = _load(folder, name)
         action = cls(
-            params=invocation.params,
-            plugin_config=config,
-            envs=invocation.envs,
-            plugin_path=folder,
-            run_id=invocation.run_id,
+            params=params, plugin_config=config, envs=envs, plugin_path=folder, run_id=run_id,
             backend=_worker_backend(),
-        )
+        )  # fmt: skip
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        end_run(invocation.run_id, f"could not start: {message}")
+        end_run(run_id, f"could not start: {message}")
         return _failure(exc, message)
     ends: list[list[Any]] = []
     action.end_recorder = lambda status, fields: ends.append([str(status), fields])
@@ -188,7 +186,9 @@ class RayTaskExecutor(RayExecutor):
         connect(self.address)
         fn = self._remote(prepared)
         # Submitted first, so that recording overlaps Ray's dispatch.
-        ref = fn.remote(prepared.invocation.to_json(), backend_secrets(self.settings) or None)
+        inv = prepared.invocation
+        payload = marshal.dumps((inv.run_id, inv.action, inv.params, inv.envs))
+        ref = fn.remote(payload, backend_secrets(self.settings) or None)
         record = prepared.new_run()
         extra = {**record.extra, "ray": {"address": self.address, "kind": "task", "owner": owner()}}
         try:
