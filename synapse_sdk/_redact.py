@@ -32,21 +32,22 @@ def redact(value: Any) -> Any:
 def secret_values(*mappings: dict[str, Any] | None) -> list[str]:
     """Collect the string values held under secret-looking keys, longest first."""
     found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and len(v) >= 4:
-                    found.add(v)
-                else:
-                    walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-
     for mapping in mappings:
-        walk(mapping or {})
-    return sorted(found, key=len, reverse=True)
+        if mapping:
+            _collect_secrets(mapping, found)
+    return sorted(found, key=len, reverse=True) if found else []
+
+
+def _collect_secrets(value: Any, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and len(v) >= 4:
+                found.add(v)
+            elif isinstance(v, dict | list | tuple):
+                _collect_secrets(v, found)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _collect_secrets(v, found)
 
 
 def mask_text(text: str, secrets: Iterable[str]) -> str:

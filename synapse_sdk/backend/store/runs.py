@@ -20,8 +20,12 @@ _FIELDS = {
 _JSON_FIELDS = {"result", "extra"}
 
 
+#: One encoder for every stored JSON value (``json.dumps`` with options builds one per call).
+_encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+    return _encode(value)
 
 
 class RunStore:
