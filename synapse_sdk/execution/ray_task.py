@@ -69,8 +69,8 @@ def execute(invocation: bytes, secrets: dict[str, str] | None = None) -> dict[st
         )  # fmt: skip
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        end_run(run_id, f"could not start: {message}")
-        return _failure(exc, message)
+        end = ["FAILED", {"finished_at": time.time(), "error": f"could not start: {message}"}]
+        return {**_failure(exc, message), "end": end}
     ends: list[list[Any]] = []
     action.end_recorder = lambda status, fields: ends.append([str(status), fields])
     try:
@@ -163,8 +163,8 @@ class RayTaskExecutor(RayExecutor):
                 follower.join(timeout=5)
         if outcome["ok"]:
             return outcome["result"]
-        if outcome.get("exit_code") == 2:
-            raise ExecutionError(f"run {inv.run_id}: {outcome['error']}", run_id=inv.run_id)
+        if outcome.get("exit_code") == UsageError.exit_code:  # refused its input, as a job would
+            raise UsageError(f"run {inv.run_id}: {outcome['error']}")
         raise ExecutionError(
             f"action {inv.action!r} failed on Ray: {outcome['error']} "
             f"(run {inv.run_id}; see 'synapse job logs {inv.run_id}')",

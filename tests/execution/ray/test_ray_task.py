@@ -202,3 +202,38 @@ def test_a_ray_task_whose_owner_was_killed_ends_failed(ray_cluster, make_plugin,
     # that is the error; if not, the owner's death is noticed here.
     owner_gone = f"the process that ran the Ray task (pid {cli.pid}) is gone, and the task with it"
     assert record["error"] in (owner_gone, "SystemExit: 1")
+
+
+PICKY_SOURCE = """\
+import os
+from pydantic import BaseModel, field_validator
+from synapse_sdk.plugins.categories.base import Action
+
+class Params(BaseModel):
+    n: int = 1
+
+    @field_validator("n")
+    @classmethod
+    def not_in_a_ray_worker(cls, v):
+        if "runtime_resources" in os.getcwd():  # Ray's copy of the plugin: the worker's cwd
+            raise ValueError("refused inside the Ray worker")
+        return v
+
+class Probe(Action):
+    name = "probe"
+    params_model = Params
+
+    def start(self):
+        return {"n": self.params["n"]}
+"""
+
+
+def test_a_task_that_cannot_start_in_its_worker_ends_failed_with_why(ray_cluster, make_plugin, store):
+    plugin = make_plugin(CONFIG, {"probe.py": PICKY_SOURCE})
+    result = run_cli("plugin", "run", "probe", '{"n": 3}', "--path", str(plugin), "--num-cpus", "0.5",
+                     env=ray_cluster.env)  # fmt: skip
+    assert result.returncode == 2, result.stderr  # bad params, found where the action runs
+    (run,) = store.list_runs()
+    assert run.status is RunStatus.FAILED
+    assert run.error.startswith("could not start: ParamsError: invalid params for action 'probe'")
+    assert "refused inside the Ray worker" in run.error
