@@ -97,17 +97,25 @@ def _stop_elsewhere(store: RunStore, record: RunRecord, grace: float) -> RunReco
     Its pids mean nothing here, so nothing is signalled or killed from this host: the worker
     stops itself (as on SIGTERM), or is declared lost when its heartbeats stop.
     """
-    deadline = time.monotonic() + grace + 2 * HEARTBEAT_INTERVAL
-    while time.monotonic() < deadline:
-        current = refresh(store, store.get_run(record.id))
-        if current.status.is_terminal:
-            return current
-        time.sleep(0.2)
+    ended = wait_for_end(store, record.id, grace + 2 * HEARTBEAT_INTERVAL, poll=0.2)
+    if ended is not None:
+        return ended
     raise ExecutionError(
         f"job {record.id} on host {record.host!r} has not stopped within {grace:g}s; the stop stays "
         "requested (a worker that ignores it is declared lost once its heartbeats stop)",
         run_id=record.id,
     )
+
+
+def wait_for_end(store: RunStore, run_id: str, timeout: float, poll: float = 0.1) -> RunRecord | None:
+    """The run's record once it has ended (dead workers noticed on the way), or None after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = refresh(store, store.get_run(run_id))
+        if record.status.is_terminal:
+            return record
+        time.sleep(poll)
+    return None
 
 
 def _silent(record: RunRecord) -> str | None:
@@ -144,12 +152,9 @@ def stop_job(store: RunStore, run_id: str, grace: float = 10.0) -> RunRecord:
                          error="stopped before it started")  # fmt: skip
         return store.get_run(run_id)
     _signal(target, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        record = refresh(store, store.get_run(run_id))
-        if record.status.is_terminal:
-            return record
-        time.sleep(0.1)
+    ended = wait_for_end(store, run_id, grace)
+    if ended is not None:
+        return ended
     record = store.get_run(run_id)
     for pid in (record.pid, record.supervisor_pid):
         if pid:

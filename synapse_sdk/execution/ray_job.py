@@ -168,6 +168,7 @@ def refresh(store: Any, record: RunRecord) -> RunRecord:
 def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     """Stop the Ray job (SIGTERM, Ray kills it after its own timeout) and wait for the outcome."""
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.jobs import wait_for_end
     from synapse_sdk.execution.ray_cluster import job_client
 
     ray_info = record.extra["ray"]
@@ -181,12 +182,9 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
         client.stop_job(ray_info["submission_id"])
     except Exception as exc:
         raise ExecutionError(f"Ray could not stop job {record.id!r}: {exc}", run_id=record.id) from exc
-    deadline = time.monotonic() + grace + 5
-    while time.monotonic() < deadline:
-        current = refresh(store, store.get_run(record.id))
-        if current.status.is_terminal:
-            return current
-        time.sleep(0.2)
+    ended = wait_for_end(store, record.id, grace + 5, poll=0.2)
+    if ended is not None:
+        return ended
     store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
                      error=f"stopped: Ray job did not end within {grace + 5:g}s")  # fmt: skip
     return store.get_run(record.id)

@@ -280,7 +280,7 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     import signal
 
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.jobs import wait_for_end
 
     found = record.extra["ray"].get("owner") or {}
     if found.get("host") != socket.gethostname():
@@ -292,12 +292,9 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     if owner_gone(record) is None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(found["pid"], signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        current = refresh(store, store.get_run(record.id))
-        if current.status.is_terminal:
-            return current
-        time.sleep(0.1)
+    ended = wait_for_end(store, record.id, grace)
+    if ended is not None:
+        return ended
     error = f"stopped: the owner (pid {found['pid']}) did not cancel the task within {grace:g}s"
     store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(), error=error)
     return store.get_run(record.id)
