@@ -82,7 +82,12 @@ def test_restapi_action_on_ray_serve(ray_cluster, make_plugin, store):
     run = store.get_run(run_id)
     assert run.status is RunStatus.RUNNING
     assert run.method == "restapi" and run.extra["ray"]["app"] == "scorer-2.1.0"
-    requests = wait_until(lambda: store.get_run(run_id).metrics.get("requests"), what="request metrics")
+
+    def both_requests():  # the two may fall into two of the replica's 1 s report windows
+        requests = store.get_run(run_id).metrics.get("requests") or {}
+        return requests if requests.get("total", 0) >= 2 else None
+
+    requests = wait_until(both_requests, what="request metrics for both requests")
     assert requests["total"] == 2 and requests["errors_total"] == 1
     logged = [e.data for e in store.get_logs(run_id) if e.event == "request"]
     assert {(d["route"], d["status"]) for d in logged} == {("/score", 200), ("/score", 422)}
