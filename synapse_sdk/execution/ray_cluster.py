@@ -156,9 +156,8 @@ def ray_reason(exc: BaseException | str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def end_run(run_id: str, error: str, status: str = "FAILED") -> None:
+def end_run(store: Any, run_id: str, error: str, status: str = "FAILED") -> None:
     """End a run that is still PENDING or RUNNING with ``error`` (no-op if it has ended already)."""
-    from synapse_sdk.backend import get_backend
     from synapse_sdk.backend.schemas import ACTIVE, RunStatus
 
-    get_backend().transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)
+    store.transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)

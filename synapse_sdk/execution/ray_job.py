@@ -101,7 +101,7 @@ class RayJobExecutor(RayExecutor):
                 )
         except Exception as exc:
             reason = f"Ray did not accept the job: {ray_reason(exc)}"
-            end_run(inv.run_id, reason)
+            end_run(store, inv.run_id, reason)
             raise ExecutionError(f"run {inv.run_id}: {reason}", run_id=inv.run_id) from exc
         return store.get_run(inv.run_id)
 

@@ -124,7 +124,7 @@ def deploy(
             reason += f"; last replica error: {replica_errors[-1]}"
         with contextlib.suppress(Exception):
             serve.delete(name)  # a failed app would keep restarting replicas
-        end_run(run_id, reason)
+        end_run(store, run_id, reason)
         raise ExecutionError(
             f"{reason} (run {run_id}; see 'synapse job logs {run_id}')", run_id=run_id
         ) from exc

@@ -21,10 +21,11 @@ import os
 import socket
 import threading
 import time
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synapse_sdk.backend.schemas import ACTIVE, RunStatus
 from synapse_sdk.errors import ActionStopped, ExecutionError, UsageError
 from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
@@ -141,11 +142,8 @@ class RayTaskExecutor(RayExecutor):
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Run the action as a Ray task, show its events to ``observers``, return its result."""
-        from synapse_sdk.backend import get_backend
-        from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-
         inv = prepared.invocation
-        store = get_backend(self.settings)
+        store = self.store
         ref = self._start(prepared, store)
         follower = None
         if observers:
@@ -154,10 +152,10 @@ class RayTaskExecutor(RayExecutor):
             follower = threading.Thread(target=follow_run, args=(store, inv.run_id, observers), daemon=True)
             follower.start()
         try:
-            outcome = self._wait(ref, inv.run_id)
-            if outcome.get("end"):
+            outcome = self._wait(ref, inv.run_id, store)
+            if outcome["end"]:
                 status, fields = outcome["end"]
-                store.transition(inv.run_id, ACTIVE, RunStatus(status), **fields)
+                store.transition(inv.run_id, ACTIVE, status, **fields)
         finally:
             if follower is not None:
                 follower.join(timeout=5)
@@ -171,6 +169,20 @@ class RayTaskExecutor(RayExecutor):
             run_id=inv.run_id,
         )
 
+    @cached_property
+    def store(self) -> Any:
+        """The run backend of this executor's settings."""
+        from synapse_sdk.backend import get_backend
+
+        return get_backend(self.settings)
+
+    @cached_property
+    def secrets(self) -> dict[str, str] | None:
+        """What a worker needs to reach the backend and must not show in its runtime env."""
+        from synapse_sdk.runtime_env.ray import backend_secrets
+
+        return backend_secrets(self.settings) or None
+
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
         """Run it in the background: as a Ray job, since a task dies with the process that owns it."""
         from synapse_sdk.execution.ray_job import RayJobExecutor
@@ -179,20 +191,17 @@ class RayTaskExecutor(RayExecutor):
         return jobs.submit(prepared, record)
 
     def _start(self, prepared: Prepared, store: Any) -> Any:
-        """Submit the task, then record it PENDING, owned by this process."""
-        from synapse_sdk.execution.ray_cluster import connect
-        from synapse_sdk.runtime_env.ray import backend_secrets
+        """Submit the task, then record it PENDING, owned by this process.
 
-        connect(self.address)
+        This process connected to the cluster when the executor was made (``check()``).
+        """
         fn = self._remote(prepared)
         # Submitted first, so that recording overlaps Ray's dispatch.
         inv = prepared.invocation
-        payload = marshal.dumps((inv.run_id, inv.action, inv.params, inv.envs))
-        ref = fn.remote(payload, backend_secrets(self.settings) or None)
-        record = prepared.new_run()
-        extra = {**record.extra, "ray": {"address": self.address, "kind": "task", "owner": owner()}}
+        ref = fn.remote(marshal.dumps((inv.run_id, inv.action, inv.params, inv.envs)), self.secrets)
+        record = prepared.new_run(extra={"ray": {"address": self.address, "kind": "task", "owner": owner()}})
         try:
-            store.create_run(record.model_copy(update={"extra": extra}))
+            store.create_run(record)
         except BaseException:
             import ray
 
@@ -225,28 +234,31 @@ class RayTaskExecutor(RayExecutor):
                 fn = _remotes[key] = ray.remote(execute).options(runtime_env=uploaded, max_retries=0, **opts)
         return fn
 
-    def _wait(self, ref: Any, run_id: str) -> dict[str, Any]:
+    def _wait(self, ref: Any, run_id: str, store: Any) -> dict[str, Any]:
         """The task's outcome; Ray's own failures end the run FAILED with Ray's reason."""
         import ray
-        from ray.exceptions import RayError, RuntimeEnvSetupError, TaskCancelledError, WorkerCrashedError
 
         try:
             return ray.get(ref)
         except KeyboardInterrupt:
             ray.cancel(ref, force=True)  # the task would die with this process anyway
-            end_run(run_id, "stopped: interrupted, the Ray task was cancelled", status="STOPPED")
+            end_run(store, run_id, "stopped: interrupted, the Ray task was cancelled", status="STOPPED")
             raise
-        except TaskCancelledError as exc:
-            end_run(run_id, "stopped: the Ray task was cancelled", status="STOPPED")
-            raise ExecutionError(f"run {run_id}: the Ray task was cancelled", run_id=run_id) from exc
-        except RayError as exc:
+        except Exception as exc:  # Ray's exception classes are looked up on failure only
+            from ray.exceptions import RayError, RuntimeEnvSetupError, TaskCancelledError, WorkerCrashedError
+
+            if isinstance(exc, TaskCancelledError):
+                end_run(store, run_id, "stopped: the Ray task was cancelled", status="STOPPED")
+                raise ExecutionError(f"run {run_id}: the Ray task was cancelled", run_id=run_id) from exc
+            if not isinstance(exc, RayError):
+                raise
             if isinstance(exc, RuntimeEnvSetupError):
                 reason = f"Ray could not set up the runtime env: {ray_reason(exc)}"
             elif isinstance(exc, WorkerCrashedError):
                 reason = f"Ray worker died: {ray_reason(exc)}"
             else:
                 reason = f"Ray task failed: {type(exc).__name__}: {ray_reason(exc)}"
-            end_run(run_id, reason)
+            end_run(store, run_id, reason)
             raise ExecutionError(f"run {run_id}: {reason}", run_id=run_id) from exc
 
 
@@ -279,7 +291,6 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     """
     import signal
 
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
     from synapse_sdk.execution.jobs import wait_for_end
 
     found = record.extra["ray"].get("owner") or {}

@@ -27,14 +27,14 @@ class Prepared:
     config: PluginConfig
     action_class: type[Action]
 
-    def new_run(self, *, is_job: bool = False) -> NewRun:
+    def new_run(self, *, is_job: bool = False, extra: dict[str, Any] | None = None) -> NewRun:
         """The run record to create for this invocation (params and envs redacted)."""
         from synapse_sdk.plugins.categories.base import run_record
 
         inv = self.invocation
         return run_record(
             inv.run_id, inv.action, self.config, inv.params, inv.envs,
-            category=self.action_class.category, is_job=is_job,
+            category=self.action_class.category, is_job=is_job, extra=extra,
         )  # fmt: skip
 
 

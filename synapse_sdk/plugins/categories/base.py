@@ -261,8 +261,12 @@ def run_record(
     *,
     category: Category | str | None = None,
     is_job: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
-    """The ``NewRun`` stored when a run is created; params and envs are redacted."""
+    """The ``NewRun`` stored when a run is created; params and envs are redacted.
+
+    ``extra`` adds to what the record's ``extra`` holds (the envs), e.g. where the run executes.
+    """
     from synapse_sdk.backend.schemas import NewRun
 
     category = category or (config.category if config else None)
@@ -276,7 +280,7 @@ def run_record(
         method=method,
         params=redact(params),
         is_job=is_job,
-        extra={"envs": redact(envs)} if envs else {},
+        extra={"envs": redact(envs), **(extra or {})} if envs else dict(extra or {}),
     )
 
 
