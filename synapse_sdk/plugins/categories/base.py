@@ -99,7 +99,7 @@ class Action:
             run = Run(
                 run_id or uuid.uuid4().hex[:16],
                 [BackendSink(self.backend), *(observers or [])],
-                secrets=secret_values(self.raw_params, self.envs),
+                secrets=lambda: secret_values(self.raw_params, self.envs),
                 progress_categories=self.progress_categories,
             )
         self.run = run

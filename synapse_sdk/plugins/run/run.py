@@ -45,7 +45,7 @@ class Run:
         batch_size: int = 5000,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         start_mark_delay: float = START_MARK_DELAY,
-        secrets: Iterable[str] = (),
+        secrets: Iterable[str] | Callable[[], Iterable[str]] = (),
         progress_categories: Mapping[str, str] | None = None,
     ) -> None:
         self.id = run_id
@@ -54,7 +54,8 @@ class Run:
         self.batch_size = batch_size
         self.heartbeat_interval = heartbeat_interval
         self.start_mark_delay = start_mark_delay
-        self.secrets = [s for s in secrets if s]
+        self._secret_source = secrets
+        self._secrets: list[str] | None = None
         self.progress_categories = dict(progress_categories or {})
         self.lost = 0
         self._lock = threading.Lock()
@@ -72,6 +73,15 @@ class Run:
         #: stop itself: no signal reaches a worker on another host).
         self.on_stop_requested: Callable[[], None] | None = None
         self._stop_seen = False
+
+    @property
+    def secrets(self) -> list[str]:
+        """The values masked in logs. Given as a function, it is called only when there are logs
+        to mask: finding them costs a run that logs nothing (a short task) nothing."""
+        if self._secrets is None:
+            source = self._secret_source
+            self._secrets = [s for s in (source() if callable(source) else source) if s]
+        return self._secrets
 
     # -- the action-facing API ------------------------------------------------------------------
 
@@ -195,7 +205,7 @@ class Run:
             beat = self._last_heartbeat = now
         if not (logs or progress or metrics or beat or (started and not final)):
             return started
-        if self.secrets:
+        if logs and self.secrets:
             logs = [self._mask(entry) for entry in logs]
         batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat, started=started)
         stored = True
