@@ -28,6 +28,11 @@ def _dumps(value: Any) -> str:
     return _encode(value)
 
 
+def _status(value: RunStatus | str) -> str:
+    """A status as stored; text that names no status is a ``ValueError``."""
+    return value.value if type(value) is RunStatus else RunStatus(value).value
+
+
 class RunStore:
     """The embedded run store: one SQLite file under ``SYNAPSE_HOME`` shared by all processes."""
 
@@ -64,31 +69,27 @@ class RunStore:
         **fields: Any,
     ) -> bool:
         """Move a run to ``new`` only if it is in one of ``expected``; True if it moved."""
-        expected = [RunStatus(s).value for s in expected]
+        states = tuple(expected)  # members of a StrEnum are their values to SQLite
         sets, values = self._assignments(fields)
-        sets.insert(0, "status = ?")
-        values.insert(0, RunStatus(new).value)
-        marks = ",".join("?" * len(expected))
         cur = self.db.write_one(
-            f"UPDATE runs SET {', '.join(sets)} WHERE id = ? AND status IN ({marks})",
-            (*values, run_id, *expected),
+            f"UPDATE runs SET status = ?{sets} WHERE id = ? AND status IN ({','.join('?' * len(states))})",
+            (_status(new), *values, run_id, *states),
         )
         return cur.rowcount == 1
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set bookkeeping fields (pid, heartbeat, stop request...) without touching the status."""
-        sets, values = self._assignments(fields)
-        if sets:
-            self.db.write_one(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*values, run_id))
+        if fields:
+            sets, values = self._assignments(fields)
+            self.db.write_one(f"UPDATE runs SET {sets[2:]} WHERE id = ?", (*values, run_id))
 
     @staticmethod
-    def _assignments(fields: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        unknown = set(fields) - _FIELDS
-        if unknown:
-            raise ValueError(f"unknown run fields: {', '.join(sorted(unknown))}")
-        sets = [f"{name} = ?" for name in fields]
+    def _assignments(fields: dict[str, Any]) -> tuple[str, list[Any]]:
+        """``", a = ?, b = ?"`` and the values for ``fields``, JSON fields encoded."""
+        if not fields.keys() <= _FIELDS:
+            raise ValueError(f"unknown run fields: {', '.join(sorted(fields.keys() - _FIELDS))}")
         values = [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
-        return sets, values
+        return "".join(f", {name} = ?" for name in fields), values
 
     def run_status(self, run_id: str) -> RunStatus | None:
         """The status of a run, or None if there is no such run; one cheap read."""
@@ -154,7 +155,7 @@ class RunStore:
         with self.db.write() as conn:
             if batch.started:
                 conn.execute(
-                    f"UPDATE runs SET status = ?, {', '.join(start_sets)} WHERE id = ? AND status = ?",
+                    f"UPDATE runs SET status = ?{start_sets} WHERE id = ? AND status = ?",
                     (RunStatus.RUNNING.value, *start_values, run_id, RunStatus.PENDING.value),
                 )
             if batch.logs:
