@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from synapse_sdk.backend.schemas import RunStatus
 from synapse_sdk.errors import ActionNotFound, ParamsError
-from synapse_sdk.plugins.categories.base import Action
+from synapse_sdk.plugins.categories.base import Action, run_record
 from synapse_sdk.plugins.categories.neural_net import TrainAction
 from synapse_sdk.plugins.utils import get_action_class
 
@@ -76,6 +76,14 @@ def test_bad_params_fail_before_any_run_exists(store):
 
 def test_params_are_a_dict_of_validated_values():
     assert Train(params={"epochs": "4"}).params == {"epochs": 4, "api_token": ""}
+
+
+def test_a_run_record_is_redacted_and_keeps_what_the_executor_adds():
+    params, envs = {"api_token": "abc123", "epochs": 2}, {"HF_TOKEN": "hf_x", "MODE": "fast"}
+    record = run_record("r1", "train", None, params, envs, extra={"ray": {"kind": "task"}})
+    assert record.params == {"api_token": "***", "epochs": 2}
+    assert record.extra == {"envs": {"HF_TOKEN": "***", "MODE": "fast"}, "ray": {"kind": "task"}}
+    assert run_record("r2", "train", None, {}, {}, extra={"ray": {}}).extra == {"ray": {}}
 
 
 def test_runtime_env_has_envs_and_requirements(tmp_path):

@@ -99,6 +99,27 @@ def test_secret_values_are_masked_in_logs():
     assert sink.logs[1][4] == {"header": "Bearer ***"}
 
 
+def test_secrets_given_as_a_function_are_found_only_when_there_are_logs_to_mask():
+    calls = []
+
+    def find() -> list[str]:
+        calls.append(1)
+        return ["s3cr3t-token", ""]  # an empty value would mask between every character
+
+    quiet = Run("r1", [MemorySink()], secrets=find)
+    quiet.set_progress(1, 2)
+    quiet.close()
+    assert calls == []
+
+    sink = MemorySink()
+    run = Run("r2", [sink], secrets=find)
+    run.log_message("using s3cr3t-token")
+    run.log_message("again s3cr3t-token")
+    run.close()
+    assert [row[2] for row in sink.logs] == ["using ***", "again ***"]
+    assert calls == [1]
+
+
 def test_the_flusher_sends_while_the_action_runs():
     flushed = threading.Event()
 
