@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import socket
@@ -28,11 +27,13 @@ import uuid
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from types import CoroutineType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
 from synapse_sdk._redact import redact, secret_values
+from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunStatus
 from synapse_sdk.errors import ActionStopped, ParamsError, RunConflict
 from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.config import PluginConfig, describe_errors
@@ -171,12 +172,10 @@ class Action:
 
     def run_action(self) -> Any:
         """Run ``start()`` and record the run: RUNNING, then SUCCEEDED, FAILED or STOPPED."""
-        from synapse_sdk.backend.schemas import RunStatus
-
         self._mark_running()
         try:
             result = self.start()
-            if inspect.iscoroutine(result):
+            if isinstance(result, CoroutineType):
                 import asyncio
 
                 result = asyncio.run(result)
@@ -200,8 +199,6 @@ class Action:
         check is one read, and a run that ends first carries its start in its final write.
         With an ``end_recorder``, whoever set it vouches for the run and nothing is checked.
         """
-        from synapse_sdk.backend.schemas import RunStatus
-
         now = time.time()
         started = {"started_at": now, "heartbeat_at": now, "host": _HOST, "pid": os.getpid()}
         if self.end_recorder is not None:
@@ -221,8 +218,6 @@ class Action:
         self.run.mark_started(started)
 
     def _finish(self, status: Any, **fields: Any) -> None:
-        from synapse_sdk.backend.schemas import ACTIVE
-
         started = self.run.close() or {}  # every event is stored before the end
         end = {"finished_at": time.time(), "lost_events": self.run.lost, **started, **fields}
         if self.end_recorder is not None:
@@ -267,8 +262,6 @@ def run_record(
 
     ``extra`` adds to what the record's ``extra`` holds (the envs), e.g. where the run executes.
     """
-    from synapse_sdk.backend.schemas import NewRun
-
     category = category or (config.category if config else None)
     method = config.actions[action].method if config and action in config.actions else None
     return NewRun(
