@@ -18,6 +18,8 @@ _FIELDS = {
     "stop_requested", "result", "error", "lost_events", "extra",
 }  # fmt: skip
 _JSON_FIELDS = {"result", "extra"}
+#: The SET clause per tuple of field names (a run's writes use a handful of the same sets).
+_SETS: dict[tuple[str, ...], str] = {}
 
 
 #: One encoder for every stored JSON value (``json.dumps`` with options builds one per call).
@@ -28,9 +30,14 @@ def _dumps(value: Any) -> str:
     return _encode(value)
 
 
+_STATUSES = frozenset(RunStatus)
+
+
 def _status(value: RunStatus | str) -> str:
-    """A status as stored; text that names no status is a ``ValueError``."""
-    return value.value if type(value) is RunStatus else RunStatus(value).value
+    """A status as stored (a member is its text); text that names no status is a ``ValueError``."""
+    if value not in _STATUSES:
+        raise ValueError(f"{value!r} is not a run status; one of {', '.join(RunStatus)}")
+    return value
 
 
 class RunStore:
@@ -86,10 +93,13 @@ class RunStore:
     @staticmethod
     def _assignments(fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """``", a = ?, b = ?"`` and the values for ``fields``, JSON fields encoded."""
-        if not fields.keys() <= _FIELDS:
-            raise ValueError(f"unknown run fields: {', '.join(sorted(fields.keys() - _FIELDS))}")
-        values = [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
-        return "".join(f", {name} = ?" for name in fields), values
+        names = tuple(fields)
+        sets = _SETS.get(names)
+        if sets is None:
+            if not fields.keys() <= _FIELDS:
+                raise ValueError(f"unknown run fields: {', '.join(sorted(fields.keys() - _FIELDS))}")
+            sets = _SETS[names] = "".join(f", {name} = ?" for name in names)
+        return sets, [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
 
     def run_status(self, run_id: str) -> RunStatus | None:
         """The status of a run, or None if there is no such run; one cheap read."""

@@ -39,6 +39,18 @@ def test_status_moves_only_from_the_expected_state(runs):
     assert record.error is None
 
 
+def test_a_status_may_be_given_as_its_text_but_must_be_one(runs):
+    runs.create_run(NewRun(id="r1", action="train"))
+    with pytest.raises(ValueError, match="'DONE' is not a run status; one of PENDING, RUNNING"):
+        runs.transition("r1", ["PENDING"], "DONE")
+    with pytest.raises(ValueError, match="unknown run fields: colour"):
+        runs.transition("r1", ["PENDING"], "FAILED", colour="red")
+    assert runs.get_run("r1").status is RunStatus.PENDING  # nothing half-written
+    assert runs.transition("r1", ["PENDING", "RUNNING"], "FAILED", error="boom", lost_events=2)
+    record = runs.get_run("r1")
+    assert (record.status, record.error, record.lost_events) == (RunStatus.FAILED, "boom", 2)
+
+
 def test_events_give_progress_latest_metrics_and_history(runs):
     runs.create_run(NewRun(id="r1", action="train"))
     runs.write_events(
