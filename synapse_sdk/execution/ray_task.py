@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 #: In a Ray worker: (plugin folder, action) -> (config, action class), loaded once. Tasks run in
 #: Ray's copy of the plugin folder, named for its content, so a changed plugin is a new folder.
 _loaded: dict[tuple[str, str], tuple[Any, Any]] = {}
-#: In the caller: the remote function and its options per (runtime env, resources).
+#: In the caller: the remote function and its options per plugin folder, action, envs, resource
+#: flags and settings (config.yaml's resources are the folder's).
 _remotes: dict[tuple[Any, ...], Any] = {}
 _remote_lock = threading.Lock()
 
@@ -216,23 +217,28 @@ class RayTaskExecutor(RayExecutor):
         settings: the inputs of ``get_runtime_env()`` (params do not shape an environment).
         """
         inv = prepared.invocation
-        opts = resources(prepared, self.num_cpus, self.num_gpus)
-        envs, resources_ = tuple(sorted(inv.envs.items())), tuple(sorted(opts.items()))
-        key = (inv.plugin_path, inv.action, envs, resources_, self.settings)
-        with _remote_lock:
-            fn = _remotes.get(key)
-            if fn is None:
-                import ray
-
-                from synapse_sdk.runtime_env.ray import upload_working_dir
-
-                env = ray_runtime_env(prepared, self.settings)
-                try:
-                    uploaded = upload_working_dir(env)
-                except Exception as exc:
-                    raise ExecutionError(f"cannot upload the plugin to Ray: {exc}") from exc
-                fn = _remotes[key] = ray.remote(execute).options(runtime_env=uploaded, max_retries=0, **opts)
+        flags = (self.num_cpus, self.num_gpus, self.settings)
+        key = (inv.plugin_path, inv.action, tuple(inv.envs.items()), flags)
+        fn = _remotes.get(key)
+        if fn is None:
+            with _remote_lock:
+                fn = _remotes.get(key)
+                if fn is None:
+                    fn = _remotes[key] = self._build_remote(prepared)
         return fn
+
+    def _build_remote(self, prepared: Prepared) -> Any:
+        import ray
+
+        from synapse_sdk.runtime_env.ray import upload_working_dir
+
+        env = ray_runtime_env(prepared, self.settings)
+        try:
+            uploaded = upload_working_dir(env)
+        except Exception as exc:
+            raise ExecutionError(f"cannot upload the plugin to Ray: {exc}") from exc
+        opts = resources(prepared, self.num_cpus, self.num_gpus)
+        return ray.remote(execute).options(runtime_env=uploaded, max_retries=0, **opts)
 
     def _wait(self, ref: Any, run_id: str, store: Any) -> dict[str, Any]:
         """The task's outcome; Ray's own failures end the run FAILED with Ray's reason."""
