@@ -228,6 +228,7 @@ class RayTaskExecutor(RayExecutor):
         return fn
 
     def _build_remote(self, prepared: Prepared) -> Any:
+        """``execute`` as a remote function in the action's runtime env, the plugin uploaded."""
         import ray
 
         from synapse_sdk.runtime_env.ray import upload_working_dir
