@@ -81,7 +81,8 @@ def execute(invocation: bytes, secrets: dict[str, str] | None = None) -> dict[st
         outcome = {"ok": False, "error": "stopped on request", "exit_code": 1}
     except Exception as exc:
         outcome = _failure(exc, f"{type(exc).__name__}: {exc}")
-    return {**outcome, "end": ends[0] if ends else None}
+    outcome["end"] = ends[0] if ends else None
+    return outcome
 
 
 def _failure(exc: Exception, message: str) -> dict[str, Any]:
