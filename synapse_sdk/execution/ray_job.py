@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError
 from synapse_sdk.execution.invocation import Invocation
-from synapse_sdk.execution.ray_cluster import RayExecutor
+from synapse_sdk.execution.ray_cluster import RayExecutor, end_run
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.schemas import NewRun, RunRecord
@@ -66,7 +66,7 @@ class RayJobExecutor(RayExecutor):
     def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
         """Create the PENDING run and submit it as a Ray job with the same id; returns at once."""
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.execution.ray_cluster import end_run, job_client, ray_reason
+        from synapse_sdk.execution.ray_cluster import job_client, ray_reason
         from synapse_sdk.execution.ray_task import ray_runtime_env, resources
         from synapse_sdk.runtime_env.ray import backend_secrets
 
@@ -167,7 +167,6 @@ def refresh(store: Any, record: RunRecord) -> RunRecord:
 
 def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     """Stop the Ray job (SIGTERM, Ray kills it after its own timeout) and wait for the outcome."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
     from synapse_sdk.execution.jobs import wait_for_end
     from synapse_sdk.execution.ray_cluster import job_client
 
@@ -185,21 +184,20 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     ended = wait_for_end(store, record.id, grace + 5, poll=0.2)
     if ended is not None:
         return ended
-    store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
-                     error=f"stopped: Ray job did not end within {grace + 5:g}s")  # fmt: skip
+    end_run(store, record.id, f"stopped: Ray job did not end within {grace + 5:g}s", status="STOPPED")
     return store.get_run(record.id)
 
 
 def _lost_if_silent(store: Any, record: RunRecord) -> RunRecord:
     """Ray cannot be asked: a running job that stopped heartbeating is declared lost, as elsewhere."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.backend.schemas import RunStatus
     from synapse_sdk.execution.jobs import REMOTE_HEARTBEAT_TIMEOUT
 
     silent = time.time() - (record.heartbeat_at or record.started_at or time.time())
     if record.status is not RunStatus.RUNNING or silent <= REMOTE_HEARTBEAT_TIMEOUT:
         return record
     error = f"worker lost: Ray cluster unreachable and no heartbeat for {silent:.0f}s"
-    store.transition(record.id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error)
+    end_run(store, record.id, error)
     return store.get_run(record.id)
 
 

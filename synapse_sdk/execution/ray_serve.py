@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError, UsageError
+from synapse_sdk.execution.ray_cluster import end_run
 
 if TYPE_CHECKING:
     from synapse_sdk.plugins.config import PluginConfig
@@ -76,7 +77,7 @@ def deploy(
     Serve's reason and raises ``ExecutionError``.
     """
     from synapse_sdk.backend import get_backend
-    from synapse_sdk.execution.ray_cluster import connect, end_run, ray_reason
+    from synapse_sdk.execution.ray_cluster import connect, ray_reason
     from synapse_sdk.plugins.categories.base import run_record
     from synapse_sdk.runtime_env.ray import backend_secrets
 
@@ -134,7 +135,7 @@ def deploy(
 
 def end_replaced(store: Any, app: str, run_id: str) -> None:
     """A redeploy replaces the app in place: the serving runs it replaced end STOPPED."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.backend.schemas import ACTIVE
 
     for old in store.list_runs(limit=500):
         ray_info = old.extra.get("ray") or {}
@@ -144,8 +145,7 @@ def end_replaced(store: Any, app: str, run_id: str) -> None:
             and ray_info.get("kind") == "serve"
             and ray_info.get("app") == app
         ):
-            store.transition(old.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
-                             error=f"stopped: replaced by serving run {run_id}")  # fmt: skip
+            end_run(store, old.id, f"stopped: replaced by serving run {run_id}", status="STOPPED")
 
 
 def _runtime_env(plugin_path: Path, config: PluginConfig, settings: Settings, envs: dict[str, str],
@@ -302,7 +302,6 @@ def refresh(store: Any, record: Any) -> Any:
 
 def stop(store: Any, record: Any) -> Any:
     """Delete the Serve application and end the serving run STOPPED."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
     from synapse_sdk.execution.ray_cluster import connect
 
     ray_info = record.extra["ray"]
@@ -316,6 +315,5 @@ def stop(store: Any, record: Any) -> Any:
         raise ExecutionError(
             f"Ray Serve could not delete {ray_info['app']!r}: {exc}", run_id=record.id
         ) from exc
-    store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(),
-                     error=f"stopped: Serve application {ray_info['app']!r} deleted")  # fmt: skip
+    end_run(store, record.id, f"stopped: Serve application {ray_info['app']!r} deleted", status="STOPPED")
     return store.get_run(record.id)

@@ -25,7 +25,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+from synapse_sdk.backend.schemas import ACTIVE
 from synapse_sdk.errors import ActionStopped, ExecutionError, UsageError
 from synapse_sdk.execution.ray_cluster import RayExecutor, end_run, ray_reason
 
@@ -315,5 +315,5 @@ def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
     if ended is not None:
         return ended
     error = f"stopped: the owner (pid {found['pid']}) did not cancel the task within {grace:g}s"
-    store.transition(record.id, ACTIVE, RunStatus.STOPPED, finished_at=time.time(), error=error)
+    end_run(store, record.id, error, status="STOPPED")
     return store.get_run(record.id)
