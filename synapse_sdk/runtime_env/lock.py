@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from synapse_sdk._version import DISTRIBUTION
 from synapse_sdk.errors import EnvBuildError
 
 _NOT_FOUND = [
@@ -22,7 +23,7 @@ def find_uv() -> str:
     try:
         from uv import find_uv_bin
     except ImportError:  # pragma: no cover - uv is a base dependency
-        raise EnvBuildError("the 'uv' package is not installed; reinstall synapse-sdk") from None
+        raise EnvBuildError(f"the 'uv' package is not installed; reinstall {DISTRIBUTION}") from None
     return find_uv_bin()
 
 

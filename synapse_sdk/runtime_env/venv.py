@@ -23,12 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from synapse_sdk._version import DISTRIBUTION
 from synapse_sdk.errors import EnvBuildError
 from synapse_sdk.runtime_env.lock import explain_failure, find_uv
 from synapse_sdk.runtime_env.spec import RuntimeEnvSpec
 
 MARKER = "synapse-env.json"
-SDK_LINK_DIR = "synapse-sdk"
+#: Folder in each env holding a link to this SDK's ``synapse_sdk`` package (named after the distribution).
+SDK_LINK_DIR = DISTRIBUTION
 #: Distributions the worker imports inside a release env; their specifiers come from our metadata.
 WORKER_DISTRIBUTIONS = ("pydantic", "pyyaml", "httpx")
 _FALLBACK_WORKER_REQUIREMENTS = ("pydantic>=2.6", "PyYAML>=6.0", "httpx>=0.27")
@@ -37,11 +39,11 @@ logger = logging.getLogger(__name__)
 
 
 def worker_requirements() -> tuple[str, ...]:
-    """Requirement specifiers for what the worker imports, as declared by the installed synapse-sdk."""
+    """Requirement specifiers for what the worker imports, as declared by this SDK's distribution."""
     from importlib.metadata import PackageNotFoundError, requires
 
     try:
-        declared = requires("synapse-sdk") or []
+        declared = requires(DISTRIBUTION) or []
     except PackageNotFoundError:
         return _FALLBACK_WORKER_REQUIREMENTS
     found = []

@@ -54,7 +54,7 @@ def test_uv_env_has_the_pinned_package_and_the_sdk_and_is_reused(synapse_home: P
     python = ensure_env(SIX_OLD, synapse_home)
     assert python != Path(sys.executable)
     out = run_python(
-        python, "import six, synapse_sdk.execution.worker, sys; print(six.__version__, sys.prefix)"
+        python, "import six, synapse_sdk.execution.local.worker, sys; print(six.__version__, sys.prefix)"
     )
     version, prefix = out.split()
     assert version == "1.16.0"
