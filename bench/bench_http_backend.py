@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench_run_overhead import work  # the same action loop, run from this folder
 
-from synapse_sdk.backend.client import HttpBackend
+from synapse_sdk.backend.http import HttpBackend
 from synapse_sdk.backend.schemas import NewRun
 from synapse_sdk.backend.store.runs import RunStore
 from synapse_sdk.plugins.run import BackendSink, Run
@@ -70,7 +70,7 @@ def main() -> int:
     results: dict[str, list[tuple[float, float, int, int]]] = {"embedded": [], "http": []}
     client = HttpBackend(url, TOKEN)
     try:
-        backends = {"embedded": RunStore(tmp / "local" / "synapse.db"), "http": client}
+        backends = {"embedded": RunStore(tmp / "local" / "synapse.db"), "http": client.runs}
         for attempt in range(ROUNDS):
             for name, backend in backends.items():
                 results[name].append(measure(backend, f"{name}-{attempt}"))

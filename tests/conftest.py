@@ -29,10 +29,10 @@ def synapse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def store(synapse_home: Path):  # type: ignore[no-untyped-def]
-    """The embedded run store under the test's SYNAPSE_HOME."""
+    """The embedded backend's runs under the test's SYNAPSE_HOME."""
     from synapse_sdk.backend import get_backend
 
-    return get_backend()
+    return get_backend().runs
 
 
 @pytest.fixture

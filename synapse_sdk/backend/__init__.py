@@ -1,47 +1,54 @@
-"""The platform plugins report to: the embedded SQLite store by default, HTTP with ``SYNAPSE_HOST``."""
+"""The platform plugins report to: the embedded SQLite store by default, HTTP with ``SYNAPSE_HOST``.
+
+:func:`get_backend` is the one factory; what it returns satisfies
+:class:`~synapse_sdk.backend.protocol.Backend` (``.runs``, ``.releases``, ``close()``).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from synapse_sdk.backend.client import HttpBackend
-    from synapse_sdk.backend.store.runs import RunStore
+    from synapse_sdk.backend.protocol import Backend
     from synapse_sdk.settings import Settings
 
-_stores: dict[str, RunStore | HttpBackend] = {}
-#: The same, by the settings that named them (the settings of one environment are one object).
-_by_settings: dict[Settings, RunStore | HttpBackend] = {}
+__all__ = ["get_backend"]
+
+#: One backend per database file (``db:<path>``) or per server and token (``http:<host>|<token>``).
+_backends: dict[str, Backend] = {}
+#: The same, by the settings that named them: a repeated call is one dict lookup (the settings
+#: of one environment are one object, see ``Settings.from_env``).
+_by_settings: dict[Settings, Backend] = {}
 
 
-def get_backend(settings: Settings | None = None) -> RunStore:
-    """Return the run backend for ``settings`` (default: the environment), one per store or server.
+def get_backend(settings: Settings | None = None) -> Backend:
+    """Return the backend for ``settings`` (default: the environment), one per store or server.
 
-    With ``SYNAPSE_HOST`` set it is an :class:`~synapse_sdk.backend.client.HttpBackend` (same
-    methods as the store, over HTTP with ``SYNAPSE_ACCESS_TOKEN``); otherwise the SQLite store.
+    With ``SYNAPSE_HOST`` set it is an :class:`~synapse_sdk.backend.http.HttpBackend` (with
+    ``SYNAPSE_ACCESS_TOKEN``); otherwise the :class:`~synapse_sdk.backend.store.EmbeddedBackend`
+    at ``settings.db_path``.
     """
-    from synapse_sdk.settings import Settings
+    if settings is None:
+        from synapse_sdk.settings import Settings
 
-    settings = settings or Settings.from_env()
+        settings = Settings.from_env()
     found = _by_settings.get(settings)
-    if found is not None:
-        return found  # type: ignore[return-value]
-    _by_settings[settings] = found = _backend_for(settings)
-    return found  # type: ignore[return-value]
+    if found is None:
+        found = _by_settings[settings] = _backend_for(settings)
+    return found
 
 
-def _backend_for(settings: Settings) -> RunStore | HttpBackend:
+def _backend_for(settings: Settings) -> Backend:
     if settings.host:
-        key = f"{settings.host}|{settings.access_token}"
-        if key not in _stores:
-            from synapse_sdk.backend.client import HttpBackend
+        key = f"http:{settings.host}|{settings.access_token}"
+        if key not in _backends:
+            from synapse_sdk.backend.http import HttpBackend
 
-            _stores[key] = HttpBackend(settings.host, settings.access_token)
-        return _stores[key]  # type: ignore[return-value]  # HttpBackend has RunStore's methods
-    from synapse_sdk.backend.store.runs import RunStore
+            _backends[key] = HttpBackend(settings.host, settings.access_token)
+        return _backends[key]
+    key = f"db:{settings.db_path}"
+    if key not in _backends:
+        from synapse_sdk.backend.store import EmbeddedBackend
 
-    key = str(settings.db_path)
-    store = _stores.get(key)
-    if store is None:
-        store = _stores[key] = RunStore(settings.db_path)
-    return store  # type: ignore[return-value]
+        _backends[key] = EmbeddedBackend(settings.db_path, settings.home / "archives")
+    return _backends[key]

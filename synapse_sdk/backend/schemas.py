@@ -1,4 +1,8 @@
-"""Records shared by the embedded store, the HTTP server and its client."""
+"""Every record of the backend, shared by the embedded store, the HTTP server and its client.
+
+Runs: ``RunStatus``, ``NewRun``, ``RunRecord``, ``LogEntry``, ``EventBatch``. Releases:
+``NewRelease``, ``ReleaseRecord``. A new resource adds its records here.
+"""
 
 from __future__ import annotations
 
@@ -127,6 +131,33 @@ class EventBatch:
 
     def __len__(self) -> int:
         return len(self.logs) + len(self.progress) + len(self.metrics)
+
+
+class NewRelease(BaseModel):
+    """What ``publish`` sends: a release's metadata (the archive bytes travel beside it)."""
+
+    code: str
+    version: str
+    name: str
+    category: str
+    description: str = ""
+    config: dict[str, Any]
+    checksum: str
+    source_checksum: str
+    size: int
+    lock: str = ""
+
+
+class ReleaseRecord(NewRelease):
+    """A stored release: where its archive is and when it was published."""
+
+    archive: str
+    created_at: float = Field(default=0.0)
+
+    @property
+    def uri(self) -> str:
+        """``code@version``."""
+        return f"{self.code}@{self.version}"
 
 
 def iso(ts: float | None) -> str | None:

@@ -1,4 +1,4 @@
-"""``synapse backend serve``: the run store over HTTP for workers on other machines."""
+"""``synapse backend serve``: the embedded backend (runs, releases) over HTTP for other machines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-app = typer.Typer(help="Serve the run store over HTTP (token required).", no_args_is_help=True)
+app = typer.Typer(help="Serve the backend over HTTP (token required).", no_args_is_help=True)
 
 
 @app.command()
@@ -17,7 +17,7 @@ def serve(
         None, "--token", help="Access token (default: SYNAPSE_ACCESS_TOKEN).", show_default=False
     ),
 ) -> None:
-    """Serve runs, logs, progress, metrics and results at http://HOST:PORT (Ctrl-C stops)."""
+    """Serve runs (logs, progress, metrics, results) and releases at http://HOST:PORT (Ctrl-C stops)."""
     import uvicorn
 
     from synapse_sdk.backend.server.app import create_app

@@ -41,11 +41,11 @@ def publish(
             file=sys.stderr,
         )
         return
-    from synapse_sdk.backend.releases import get_registry
+    from synapse_sdk.backend import get_backend
     from synapse_sdk.packaging.publish import publish as publish_release
     from synapse_sdk.settings import Settings
 
-    result = publish_release(path, get_registry(Settings.from_env()))
+    result = publish_release(path, get_backend(Settings.from_env()).releases)
     rec = result.record
     summary = {"code": rec.code, "version": rec.version, "checksum": rec.checksum, "size": rec.size,
                "created": result.created}  # fmt: skip
@@ -59,11 +59,12 @@ def publish(
 @app.command("list")
 def list_plugins() -> None:
     """List published plugins with their newest version."""
-    from synapse_sdk.backend.releases import get_registry
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.backend.schemas import ReleaseRecord
     from synapse_sdk.settings import Settings
 
-    newest: dict[str, list] = {}  # type: ignore[type-arg]
-    for rec in get_registry(Settings.from_env()).list_releases():
+    newest: dict[str, list[ReleaseRecord]] = {}
+    for rec in get_backend(Settings.from_env()).releases.list_releases():
         newest.setdefault(rec.code, []).append(rec)
     if not newest:
         print("no published plugins; publish one with 'synapse plugin publish'", file=sys.stderr)
@@ -76,10 +77,10 @@ def list_plugins() -> None:
 @app.command()
 def releases(code: str = typer.Argument(..., help="The plugin code.")) -> None:
     """List the published releases of plugin CODE, newest first."""
-    from synapse_sdk.backend.releases import get_registry
+    from synapse_sdk.backend import get_backend
     from synapse_sdk.settings import Settings
 
-    registry = get_registry(Settings.from_env())
+    registry = get_backend(Settings.from_env()).releases
     records = registry.list_releases(code)
     if not records:
         registry.get_release(code)  # raises PluginNotFound with a hint

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from synapse_sdk.plugins.config import PluginConfig
 
 if TYPE_CHECKING:
-    from synapse_sdk.backend.releases import ReleaseRecord
+    from synapse_sdk.backend.schemas import ReleaseRecord
     from synapse_sdk.runtime_env.spec import RuntimeEnvSpec
 
 
@@ -48,12 +48,12 @@ class PluginRelease:
     @classmethod
     def fetch(cls, plugin: str, settings: Any = None) -> PluginRelease:
         """Resolve ``code@version`` (``code``: the newest) in the configured registry; verified, extracted."""
-        from synapse_sdk.backend.releases import get_registry
+        from synapse_sdk.backend import get_backend
         from synapse_sdk.packaging.publish import install_release
         from synapse_sdk.settings import Settings
 
         settings = settings or Settings.from_env()
-        registry = get_registry(settings)
+        registry = get_backend(settings).releases
         code, _, version = plugin.partition("@")
         record = registry.get_release(code, version or None)
         return cls.from_record(record, install_release(record, registry, settings.home))

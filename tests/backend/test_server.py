@@ -32,7 +32,7 @@ def api(tmp_path: Path):
 
         return asyncio.run(go())
 
-    call.store = app.state.store
+    call.store = app.state.backend.runs
     return call
 
 

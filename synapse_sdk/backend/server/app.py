@@ -1,41 +1,48 @@
 """``create_app(settings)``: the HTTP backend application (FastAPI), token required on the API.
 
+The app serves one :class:`~synapse_sdk.backend.store.EmbeddedBackend` (``app.state.backend``).
 Routers live in :mod:`synapse_sdk.backend.server.routes`, one per resource; each is included
 here behind :func:`~synapse_sdk.backend.server.auth.require_token`. ``GET /health`` is open so
-that supervisors and tests can poll it.
+that supervisors and tests can poll it. Our errors travel as ``{"error": <class name>,
+"detail": <message>}``, which the client turns back into the same class.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import RunConflict, RunNotFound, SynapseError
+from synapse_sdk.errors import ActionNotFound, PluginNotFound, RunConflict, RunNotFound, SynapseError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from synapse_sdk.backend.store.runs import RunStore
+    from synapse_sdk.backend.store import EmbeddedBackend
     from synapse_sdk.settings import Settings
 
 
 def error_status(exc: SynapseError) -> int:
     """The HTTP status for one of our errors: 404 unknown, 409 conflict, 400 bad input, else 500."""
-    if isinstance(exc, RunNotFound):
+    if isinstance(exc, RunNotFound | PluginNotFound | ActionNotFound):
         return 404
     if isinstance(exc, RunConflict):
         return 409
     return 400 if exc.exit_code == 2 else 500
 
 
-def create_app(settings: Settings, store: RunStore | None = None, token: str | None = None) -> FastAPI:
-    """The backend app over the embedded store at ``settings.db_path`` (or ``store``)."""
+def create_app(
+    settings: Settings, backend: EmbeddedBackend | None = None, token: str | None = None
+) -> FastAPI:
+    """The backend app over the embedded backend at ``settings.db_path`` (or ``backend``).
+
+    ``token`` (default ``settings.access_token``) is required: without one the app refuses to start.
+    """
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import JSONResponse
 
     from synapse_sdk import __version__
     from synapse_sdk.backend.server.auth import check_token, require_token
     from synapse_sdk.backend.server.routes import releases, runs
-    from synapse_sdk.backend.store.runs import RunStore
+    from synapse_sdk.backend.store import EmbeddedBackend
 
     app = FastAPI(
         title="Synapse backend",
@@ -44,7 +51,9 @@ def create_app(settings: Settings, store: RunStore | None = None, token: str | N
     )
     app.state.settings = settings
     app.state.token = check_token(token or settings.access_token)
-    app.state.store = store if store is not None else RunStore(settings.db_path)
+    if backend is None:
+        backend = EmbeddedBackend(settings.db_path, settings.home / "archives")
+    app.state.backend = backend
 
     @app.exception_handler(SynapseError)
     async def _synapse_error(request: Request, exc: SynapseError) -> JSONResponse:

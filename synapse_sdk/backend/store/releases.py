@@ -9,9 +9,10 @@ import time
 import uuid
 from pathlib import Path
 
-from synapse_sdk.backend.releases import NewRelease, ReleaseRecord
+from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
 from synapse_sdk.backend.store.db import Database
-from synapse_sdk.errors import PluginNotFound, ReleaseError, did_you_mean
+from synapse_sdk.errors import ChecksumMismatch, PluginNotFound, ReleaseError, did_you_mean
+from synapse_sdk.packaging.checksum import sha256_bytes
 
 _COLUMNS = (
     "code, version, name, category, description, config, checksum, source_checksum, archive, size, lock,"
@@ -35,15 +36,35 @@ def refuse_changed(existing: ReleaseRecord, source_checksum: str) -> None:
         )
 
 
-class ReleaseStore:
-    """The embedded release registry under ``SYNAPSE_HOME``."""
+def refuse_corrupt(new: NewRelease, archive: bytes) -> None:
+    """Raise ``ChecksumMismatch`` unless ``archive`` has the checksum and size ``new`` declares."""
+    actual = sha256_bytes(archive)
+    if actual != new.checksum or len(archive) != new.size:
+        raise ChecksumMismatch(
+            f"{new.code}@{new.version}: the uploaded archive has sha256 {actual} ({len(archive)} bytes), "
+            f"not the declared {new.checksum} ({new.size} bytes); upload again"
+        )
 
-    def __init__(self, db_path: str | Path, archives_dir: str | Path) -> None:
-        self.db = Database(db_path)
+
+class ReleaseStore:
+    """The embedded releases resource under ``SYNAPSE_HOME``: rows in ``db``, archives in ``archives_dir``.
+
+    ``db`` is the embedded backend's :class:`Database`, or the path of one to open.
+    """
+
+    def __init__(self, db: Database | str | Path, archives_dir: str | Path) -> None:
+        self.db = db if isinstance(db, Database) else Database(db)
         self.archives_dir = Path(archives_dir)
 
+    def __repr__(self) -> str:
+        return f"ReleaseStore({str(self.db.path)!r}, {str(self.archives_dir)!r})"
+
     def add_release(self, new: NewRelease, archive: bytes) -> tuple[ReleaseRecord, bool]:
-        """Write the archive (atomically, by checksum) then the row; same content again is a no-op."""
+        """Write the archive (atomically, by checksum) then the row; same content again is a no-op.
+
+        An archive that does not match its declared checksum and size is ``ChecksumMismatch``.
+        """
+        refuse_corrupt(new, archive)
         with self.db.write() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (new.code, new.version)
@@ -78,10 +99,8 @@ class ReleaseStore:
 
     def find_release(self, code: str, version: str) -> ReleaseRecord | None:
         """The release ``code@version``, or None."""
-        row = (
-            self.db.connect()
-            .execute(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (code, version))
-            .fetchone()
+        row = self.db.query_one(
+            f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (code, version)
         )
         return _record(row) if row is not None else None
 
@@ -89,11 +108,10 @@ class ReleaseStore:
         """Releases of ``code`` (every plugin when None), by code then newest version first."""
         from synapse_sdk.plugins.versions import version_key
 
-        conn = self.db.connect()
         if code is None:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM plugin_releases").fetchall()
+            rows = self.db.query(f"SELECT {_COLUMNS} FROM plugin_releases")
         else:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=?", (code,)).fetchall()
+            rows = self.db.query(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=?", (code,))
         records = sorted((_record(r) for r in rows), key=lambda r: version_key(r.version), reverse=True)
         return sorted(records, key=lambda r: r.code)
 

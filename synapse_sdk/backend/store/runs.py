@@ -1,4 +1,8 @@
-"""Runs and their events in the embedded SQLite store; status changes are compare-and-set."""
+"""Runs and their events in the embedded SQLite store; status changes are compare-and-set.
+
+Every write checks that it hit its run: a transition, an update or an event batch for a run
+that does not exist is ``RunNotFound``, and nothing of it is stored.
+"""
 
 from __future__ import annotations
 
@@ -40,11 +44,21 @@ def _status(value: RunStatus | str) -> str:
     return value
 
 
-class RunStore:
-    """The embedded run store: one SQLite file under ``SYNAPSE_HOME`` shared by all processes."""
+def _not_found(run_id: str) -> RunNotFound:
+    return RunNotFound(f"no run or job with id {run_id!r}; list them with 'synapse job list'")
 
-    def __init__(self, path: str | Path) -> None:
-        self.db = Database(path)
+
+class RunStore:
+    """The embedded runs resource: one SQLite file under ``SYNAPSE_HOME`` shared by all processes.
+
+    ``db`` is the embedded backend's :class:`Database`, or the path of one to open.
+    """
+
+    def __init__(self, db: Database | str | Path) -> None:
+        self.db = db if isinstance(db, Database) else Database(db)
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.db.path)!r})"
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -75,20 +89,32 @@ class RunStore:
         new: RunStatus,
         **fields: Any,
     ) -> bool:
-        """Move a run to ``new`` only if it is in one of ``expected``; True if it moved."""
+        """Move a run to ``new`` only if it is in one of ``expected``; True if it moved.
+
+        False means the run is in another state; ``RunNotFound`` that there is no such run.
+        """
         states = tuple(expected)  # members of a StrEnum are their values to SQLite
         sets, values = self._assignments(fields)
         cur = self.db.write_one(
             f"UPDATE runs SET status = ?{sets} WHERE id = ? AND status IN ({','.join('?' * len(states))})",
             (_status(new), *values, run_id, *states),
         )
-        return cur.rowcount == 1
+        if cur.rowcount == 1:
+            return True
+        if self.db.query_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+            raise _not_found(run_id)
+        return False
 
     def update(self, run_id: str, **fields: Any) -> None:
-        """Set bookkeeping fields (pid, heartbeat, stop request...) without touching the status."""
+        """Set bookkeeping fields (pid, heartbeat, stop request...) without touching the status.
+
+        ``RunNotFound`` if there is no such run (no fields: nothing to do, nothing checked).
+        """
         if fields:
             sets, values = self._assignments(fields)
-            self.db.write_one(f"UPDATE runs SET {sets[2:]} WHERE id = ?", (*values, run_id))
+            cur = self.db.write_one(f"UPDATE runs SET {sets[2:]} WHERE id = ?", (*values, run_id))
+            if cur.rowcount != 1:
+                raise _not_found(run_id)
 
     @staticmethod
     def _assignments(fields: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -103,29 +129,27 @@ class RunStore:
 
     def run_status(self, run_id: str) -> RunStatus | None:
         """The status of a run, or None if there is no such run; one cheap read."""
-        row = self.db.connect().execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.query_one("SELECT status FROM runs WHERE id = ?", (run_id,))
         return None if row is None else RunStatus(row[0])
 
     def get_run(self, run_id: str) -> RunRecord:
         """Return a run with its latest progress and metrics; ``RunNotFound`` if there is none."""
-        conn = self.db.connect()
-        row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.query_one("SELECT * FROM runs WHERE id = ?", (run_id,))
         if row is None:
-            raise RunNotFound(f"no run or job with id {run_id!r}; list them with 'synapse job list'")
-        return self._record(conn, row)
+            raise _not_found(run_id)
+        return self._record(row)
 
     def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
         """The newest runs first."""
-        conn = self.db.connect()
         query, args = "SELECT * FROM runs", []
         if status is not None:
             query += " WHERE status = ?"
             args.append(RunStatus(status).value)
         query += " ORDER BY created_at DESC LIMIT ?"
-        rows = conn.execute(query, (*args, limit)).fetchall()
-        return [self._record(conn, row) for row in rows]
+        rows = self.db.query(query, (*args, limit))
+        return [self._record(row) for row in rows]
 
-    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> RunRecord:
+    def _record(self, row: sqlite3.Row) -> RunRecord:
         data = dict(row)
         run_id = data["id"]
         data["params"] = json.loads(data["params"])
@@ -136,12 +160,12 @@ class RunStore:
         data.pop("pid_started", None)
         data["progress"] = {
             cat: {"current": cur, "total": tot, "percent": round(100.0 * cur / tot, 2)}
-            for cat, cur, tot in conn.execute(
+            for cat, cur, tot in self.db.query(
                 "SELECT category, current, total FROM run_progress WHERE run_id = ?", (run_id,)
             )
         }
         metrics: dict[str, dict[str, Any]] = {}
-        for cat, payload in conn.execute(
+        for cat, payload in self.db.query(
             "SELECT category, data FROM run_metrics WHERE run_id = ? ORDER BY seq", (run_id,)
         ):
             metrics.setdefault(cat, {}).update(json.loads(payload))
@@ -150,7 +174,7 @@ class RunStore:
 
     def pid_started(self, run_id: str) -> str | None:
         """The start-time fingerprint recorded with the worker pid (guards against pid reuse)."""
-        row = self.db.connect().execute("SELECT pid_started FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.db.query_one("SELECT pid_started FROM runs WHERE id = ?", (run_id,))
         return row[0] if row else None
 
     # -- events ---------------------------------------------------------------------------------
@@ -159,10 +183,15 @@ class RunStore:
         """Store a batch of logs, progress and metrics in one transaction (and its start mark).
 
         Returns True when a stop of the run was requested: the answer a worker on another host
-        gets to its heartbeat, since no signal reaches it from here.
+        gets to its heartbeat, since no signal reaches it from here. A batch for a run that does
+        not exist is ``RunNotFound`` and stores nothing; a start mark for a run that is no longer
+        PENDING changes nothing (the rest of the batch is stored).
         """
         start_sets, start_values = self._assignments(batch.started or {})
         with self.db.write() as conn:
+            row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise _not_found(run_id)
             if batch.started:
                 conn.execute(
                     f"UPDATE runs SET status = ?{start_sets} WHERE id = ? AND status = ?",
@@ -191,16 +220,20 @@ class RunStore:
                 )
             if batch.heartbeat:
                 conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (batch.heartbeat, run_id))
-            row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return bool(row and row[0])
+        return bool(row[0])
 
     def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
-        """Log entries of a run with a sequence number above ``after``, oldest first."""
-        rows = self.db.connect().execute(
+        """Log entries of a run with a sequence number above ``after``, oldest first.
+
+        ``RunNotFound`` if there is no such run (checked only when there are no entries).
+        """
+        rows = self.db.query(
             "SELECT seq, ts, level, message, event, data FROM run_logs"
             " WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (run_id, after, -1 if limit is None else limit),
         )
+        if not rows and self.db.query_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+            raise _not_found(run_id)
         return [
             LogEntry(
                 seq=seq, ts=ts, level=level, message=message, event=event,
@@ -211,8 +244,8 @@ class RunStore:
 
     def count_logs(self, run_id: str) -> int:
         """How many log entries a run has."""
-        conn = self.db.connect()
-        return conn.execute("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        row = self.db.query_one("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", (run_id,))
+        return int(row[0]) if row else 0
 
     def metric_history(self, run_id: str, category: str | None = None) -> list[dict[str, Any]]:
         """Every ``set_metrics`` call of a run, oldest first, for charts."""
@@ -221,5 +254,5 @@ class RunStore:
         if category is not None:
             query += " AND category = ?"
             args.append(category)
-        rows = self.db.connect().execute(query + " ORDER BY seq", args)
+        rows = self.db.query(query + " ORDER BY seq", args)
         return [{"category": c, "ts": ts, "values": json.loads(d)} for c, ts, d in rows]

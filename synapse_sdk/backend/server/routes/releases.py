@@ -8,10 +8,9 @@ import binascii
 from fastapi import APIRouter, Request, Response  # noqa: TID253 - server-only module
 from pydantic import BaseModel
 
-from synapse_sdk.backend.releases import NewRelease, ReleaseRecord
+from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
 from synapse_sdk.backend.store.releases import ReleaseStore
-from synapse_sdk.errors import ChecksumMismatch, ReleaseError
-from synapse_sdk.packaging.checksum import sha256_bytes
+from synapse_sdk.errors import ReleaseError
 
 router = APIRouter(prefix="/releases", tags=["releases"])
 
@@ -31,26 +30,17 @@ class PublishOut(BaseModel):
 
 
 def _store(request: Request) -> ReleaseStore:
-    store = getattr(request.app.state, "release_store", None)
-    if store is None:
-        settings = request.app.state.settings
-        store = request.app.state.release_store = ReleaseStore(settings.db_path, settings.home / "archives")
-    return store
+    releases: ReleaseStore = request.app.state.backend.releases
+    return releases
 
 
 @router.post("", response_model=PublishOut)
 def publish(body: PublishIn, request: Request) -> PublishOut:
-    """Store a release; the archive must hash to the declared checksum and size."""
+    """Store a release; the archive must hash to the declared checksum and size (else 400)."""
     try:
         archive = base64.b64decode(body.archive_b64, validate=True)
     except binascii.Error:
         raise ReleaseError("archive_b64: not valid base64") from None
-    actual = sha256_bytes(archive)
-    if actual != body.release.checksum or len(archive) != body.release.size:
-        raise ChecksumMismatch(
-            f"{body.release.code}@{body.release.version}: the uploaded archive has sha256 {actual} "
-            f"({len(archive)} bytes), not the declared {body.release.checksum}; upload again"
-        )
     record, created = _store(request).add_release(body.release, archive)
     return PublishOut(release=record, created=created)
 

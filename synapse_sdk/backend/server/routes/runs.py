@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -34,7 +33,7 @@ class UpdateIn(BaseModel):
 
 
 class EventsIn(BaseModel):
-    """One ``EventBatch`` as JSON (see ``synapse_sdk.backend.wire``)."""
+    """One ``EventBatch`` as JSON (see ``synapse_sdk.backend.http.wire``)."""
 
     batch_id: str = Field(min_length=1, max_length=64)
     logs: list[tuple[float, str, str | None, str | None, Any]] = Field(default_factory=list)
@@ -62,14 +61,16 @@ class _SeenBatches:
 
 
 def _store(request: Request) -> RunStore:
-    return request.app.state.store  # type: ignore[no-any-return]
+    runs: RunStore = request.app.state.backend.runs
+    return runs
 
 
 def _seen(request: Request) -> _SeenBatches:
     state = request.app.state
     if not hasattr(state, "seen_batches"):
         state.seen_batches = _SeenBatches()
-    return state.seen_batches  # type: ignore[no-any-return]
+    seen: _SeenBatches = state.seen_batches
+    return seen
 
 
 def _record(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -98,9 +99,10 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
 
 @router.patch("/{run_id}")
 def update_run(run_id: str, body: UpdateIn, request: Request) -> dict[str, Any]:
-    """Set bookkeeping fields (pid, heartbeat, stop request...)."""
+    """Set bookkeeping fields (pid, heartbeat, stop request...); 404 if the run is unknown."""
     store = _store(request)
-    store.get_run(run_id)
+    if not body.fields:
+        store.get_run(run_id)  # nothing to write, but an unknown run is still a 404
     try:
         store.update(run_id, **body.fields)
     except ValueError as exc:
@@ -110,11 +112,9 @@ def update_run(run_id: str, body: UpdateIn, request: Request) -> dict[str, Any]:
 
 @router.post("/{run_id}/transition")
 def transition(run_id: str, body: TransitionIn, request: Request) -> dict[str, Any]:
-    """Compare-and-set the status; ``moved`` is false when the run was not in ``expected``."""
-    store = _store(request)
-    store.get_run(run_id)
+    """Compare-and-set the status; ``moved`` is false when the run was not in ``expected`` (404: no run)."""
     try:
-        moved = store.transition(run_id, body.expected, body.new, **body.fields)
+        moved = _store(request).transition(run_id, body.expected, body.new, **body.fields)
     except ValueError as exc:
         raise HTTPException(422, f"fields: {exc}") from None
     return {"moved": moved}
@@ -122,7 +122,7 @@ def transition(run_id: str, body: TransitionIn, request: Request) -> dict[str, A
 
 @router.post("/{run_id}/events")
 def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any]:
-    """Store a batch of logs, progress, metrics and the heartbeat; answer whether to stop."""
+    """Store a batch of logs, progress, metrics and the heartbeat; answer whether to stop (404: no run)."""
     seen = _seen(request)
     key = f"{run_id}/{body.batch_id}"
     with seen.lock:
@@ -138,9 +138,6 @@ def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any
         )  # fmt: skip
         try:
             stop = _store(request).write_events(run_id, batch)
-        except sqlite3.IntegrityError:
-            _store(request).get_run(run_id)  # 404 when the run does not exist
-            raise
         except ValueError as exc:
             raise HTTPException(422, f"started: {exc}") from None
         seen.add(key)
@@ -151,12 +148,8 @@ def write_events(run_id: str, body: EventsIn, request: Request) -> dict[str, Any
 def get_logs(
     run_id: str, request: Request, after: int = Query(0, ge=0), limit: int | None = Query(None, ge=1)
 ) -> list[dict[str, Any]]:
-    """Log entries with a sequence number above ``after``, oldest first."""
-    store = _store(request)
-    entries = store.get_logs(run_id, after=after, limit=limit)
-    if not entries:
-        store.get_run(run_id)
-    return [e.model_dump(mode="json") for e in entries]
+    """Log entries with a sequence number above ``after``, oldest first (404 if the run is unknown)."""
+    return [e.model_dump(mode="json") for e in _store(request).get_logs(run_id, after=after, limit=limit)]
 
 
 @router.get("/{run_id}/logs/count")

@@ -1,4 +1,4 @@
-"""How an ``EventBatch`` travels as JSON between the HTTP client and server."""
+"""How an ``EventBatch`` travels as JSON to the server (``POST /runs/{id}/events``, read by ``EventsIn``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``HttpBackend`` against a real ``synapse backend serve`` process on 127.0.0.1."""
+"""``HttpBackend`` against a real ``synapse backend serve`` process on 127.0.0.1: token, CLI, resends.
+
+The behaviour it shares with the embedded backend is in ``tests/backend/test_contract.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import httpx
 import pytest
 
 from synapse_sdk.backend import get_backend
-from synapse_sdk.backend.client import HttpBackend
+from synapse_sdk.backend.http import HttpBackend
 from synapse_sdk.backend.schemas import EventBatch, NewRun, RunStatus
 from synapse_sdk.errors import BackendError, RunConflict, RunNotFound, UsageError
 from synapse_sdk.settings import Settings
@@ -38,71 +41,12 @@ def test_token_is_required_by_the_real_server(server):
         HttpBackend(server.url, "not-the-token") as client,
         pytest.raises(BackendError, match=r"rejected the access token \(401\); set SYNAPSE_ACCESS_TOKEN"),
     ):
-        client.list_runs()
+        client.runs.list_runs()
 
 
 def test_a_host_without_a_token_is_bad_input(server):
     with pytest.raises(UsageError, match="SYNAPSE_ACCESS_TOKEN is not set"):
         get_backend(Settings(home=server.home, host=server.url))
-
-
-@pytest.fixture(params=["embedded", "http"])
-def any_backend(request, tmp_path):
-    """The same contract, run against the SQLite store and against the HTTP client."""
-    from synapse_sdk.backend.store.runs import RunStore
-
-    if request.param == "embedded":
-        return RunStore(tmp_path / "contract.db")
-    return request.getfixturevalue("backend")
-
-
-def test_run_store_methods_round_trip(any_backend):
-    backend = any_backend
-    backend.create_run(NewRun(id="c0", action="other"))  # an older run, listed after c1
-    record = backend.create_run(NewRun(id="c1", action="train", params={"epochs": 3}))
-    assert record.status is RunStatus.PENDING
-    assert backend.transition("c1", [RunStatus.PENDING], RunStatus.RUNNING, pid=123, started_at=time.time())
-    assert not backend.transition("c1", [RunStatus.PENDING], RunStatus.RUNNING)
-    backend.update("c1", pid_started="4242")
-    assert backend.pid_started("c1") == "4242"
-    now = time.time()
-    backend.write_events(
-        "c1",
-        EventBatch(
-            logs=[(now, "INFO", "one", None, None), (now, "INFO", None, "ckpt", {"path": "/m"})],
-            progress={"training": (3, 3, now)},
-            metrics=[(now, "training", {"loss": 0.25})],
-            heartbeat=now,
-        ),
-    )
-    assert backend.count_logs("c1") == 2
-    first, second = backend.get_logs("c1")
-    assert (first.message, second.event, second.data) == ("one", "ckpt", {"path": "/m"})
-    assert backend.get_logs("c1", after=first.seq) == [second]
-    assert backend.metric_history("c1", "training")[0]["values"] == {"loss": 0.25}
-    backend.transition("c1", [RunStatus.RUNNING], RunStatus.SUCCEEDED, result={"ok": True})
-    got = backend.get_run("c1")
-    assert (got.status, got.result, got.progress["training"]["percent"]) == (
-        RunStatus.SUCCEEDED, {"ok": True}, 100.0,
-    )  # fmt: skip
-    assert [r.id for r in backend.list_runs(status=RunStatus.SUCCEEDED)][0] == "c1"
-    assert [r.id for r in backend.list_runs(limit=2)] == ["c1", "c0"]
-
-
-def test_a_batch_with_a_start_mark_starts_a_pending_run_only(any_backend):
-    backend = any_backend
-    assert backend.run_status("s1") is None
-    backend.create_run(NewRun(id="s1", action="train"))
-    assert backend.run_status("s1") is RunStatus.PENDING
-    now = time.time()
-    started = {"started_at": now, "heartbeat_at": now, "host": "worker-7", "pid": 4321}
-    backend.write_events("s1", EventBatch(logs=[(now, "INFO", "hello", None, None)], started=started))
-    got = backend.get_run("s1")
-    assert (got.status, got.started_at, got.host, got.pid) == (RunStatus.RUNNING, now, "worker-7", 4321)
-    assert backend.count_logs("s1") == 1  # the events of the batch are stored with it
-    backend.transition("s1", [RunStatus.RUNNING], RunStatus.STOPPED)
-    backend.write_events("s1", EventBatch(started={**started, "pid": 99}))  # a late mark changes nothing
-    assert (backend.run_status("s1"), backend.get_run("s1").pid) == (RunStatus.STOPPED, 4321)
 
 
 def test_backend_serve_without_a_token_is_bad_input(tmp_path):
@@ -114,28 +58,19 @@ def test_backend_serve_without_a_token_is_bad_input(tmp_path):
 
 def test_server_errors_become_our_errors(backend):
     with pytest.raises(RunNotFound, match="no run or job with id 'ghost'"):
-        backend.get_run("ghost")
-    backend.create_run(NewRun(id="dup", action="train"))
+        backend.runs.get_run("ghost")
+    backend.runs.create_run(NewRun(id="dup", action="train"))
     with pytest.raises(RunConflict, match="exists already"):
-        backend.create_run(NewRun(id="dup", action="train"))
+        backend.runs.create_run(NewRun(id="dup", action="train"))
     with pytest.raises(BackendError, match="unknown run fields: colour"):
-        backend.update("dup", colour="red")
-
-
-def test_an_unreachable_server_is_a_backend_error_from_the_httpx_error():
-    started = time.monotonic()
-    with (
-        HttpBackend(f"http://127.0.0.1:{free_port()}", "token", retry_for=0.3) as client,
-        pytest.raises(BackendError, match="unreachable after 0.3s.*synapse backend serve") as info,
-    ):
-        client.get_run("x")
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
-    assert time.monotonic() - started < 3, "the retry budget must bound the wait"
+        backend.runs.update("dup", colour="red")
 
 
 def test_job_commands_read_runs_through_the_server(backend, server, tmp_path):
-    backend.create_run(NewRun(id="cli-run", action="train", params={"api_key": "***"}))
-    backend.write_events("cli-run", EventBatch(logs=[(time.time(), "INFO", "from a worker", None, None)]))
+    backend.runs.create_run(NewRun(id="cli-run", action="train", params={"api_key": "***"}))
+    backend.runs.write_events(
+        "cli-run", EventBatch(logs=[(time.time(), "INFO", "from a worker", None, None)])
+    )
     env = {**server.client_env, "SYNAPSE_HOME": str(tmp_path / "elsewhere")}
     listed = run_cli("job", "list", "--json", env=env)
     assert "cli-run" in listed.stdout, listed.stderr
@@ -175,12 +110,12 @@ def test_a_request_resent_after_its_response_was_lost_takes_effect_once(server, 
     transport = LoseFirstResponse(method, suffix)
     run_id = f"resent-{suffix.strip('/')}"
     with HttpBackend(server.url, server.token, transport=transport, retry_for=5) as client:
-        client.create_run(NewRun(id=run_id, action="train"))
-        assert client.transition(run_id, [RunStatus.PENDING], RunStatus.RUNNING)
-        client.write_events(run_id, EventBatch(logs=[(time.time(), "INFO", "once", None, None)]))
+        client.runs.create_run(NewRun(id=run_id, action="train"))
+        assert client.runs.transition(run_id, [RunStatus.PENDING], RunStatus.RUNNING)
+        client.runs.write_events(run_id, EventBatch(logs=[(time.time(), "INFO", "once", None, None)]))
         assert transport.dropped == 1
-        assert client.get_run(run_id).status is RunStatus.RUNNING
-        assert [e.message for e in client.get_logs(run_id)] == ["once"]
+        assert client.runs.get_run(run_id).status is RunStatus.RUNNING
+        assert [e.message for e in client.runs.get_logs(run_id)] == ["once"]
 
 
 def test_job_stop_never_signals_a_pid_of_a_run_on_another_host(backend, server, tmp_path):
@@ -189,15 +124,15 @@ def test_job_stop_never_signals_a_pid_of_a_run_on_another_host(backend, server, 
 
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        backend.create_run(NewRun(id="remote-job", action="train", is_job=True))
-        backend.transition("remote-job", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7",
+        backend.runs.create_run(NewRun(id="remote-job", action="train", is_job=True))
+        backend.runs.transition("remote-job", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7",
                            pid=bystander.pid, heartbeat_at=time.time())  # fmt: skip
         env = {**server.client_env, "SYNAPSE_HOME": str(tmp_path / "elsewhere")}
         proc = run_cli("job", "stop", "remote-job", "--grace", "0", env=env)  # nobody there answers
         assert proc.returncode == 1
         assert proc.stderr.startswith("Error: job remote-job on host 'gpu-node-7' has not stopped within 0s")
         assert bystander.poll() is None, "a local process with the same pid must not be signalled"
-        record = backend.get_run("remote-job")
+        record = backend.runs.get_run("remote-job")
         assert record.status is RunStatus.RUNNING and record.stop_requested  # asked, for its next heartbeat
     finally:
         bystander.kill()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from synapse_sdk.backend.releases import NewRelease
-from synapse_sdk.backend.releases_http import HttpReleaseRegistry
+from synapse_sdk.backend.http import HttpBackend
+from synapse_sdk.backend.schemas import NewRelease
 from synapse_sdk.errors import BackendError, ChecksumMismatch, PluginNotFound
 from synapse_sdk.packaging.checksum import sha256_bytes
 from tests.conftest import run_cli
@@ -35,17 +35,18 @@ def test_the_server_refuses_a_bad_upload_and_a_wrong_token(backend_server):
         code="x", version="1.0.0", name="X", category="neural_net", config={}, checksum=sha256_bytes(b"good"),
         source_checksum="0" * 64, size=4,
     )  # fmt: skip
-    with HttpReleaseRegistry(backend_server.url, backend_server.token) as registry:
+    with HttpBackend(backend_server.url, backend_server.token) as backend:
+        registry = backend.releases
         with pytest.raises(ChecksumMismatch, match="the uploaded archive has sha256"):
             registry.add_release(new, b"evil")
         assert registry.list_releases() == []
         with pytest.raises(PluginNotFound, match="plugin 'x' has no published release"):
             registry.get_release("x")
     with (
-        HttpReleaseRegistry(backend_server.url, "not-the-token") as registry,
+        HttpBackend(backend_server.url, "not-the-token") as backend,
         pytest.raises(BackendError, match="rejected the access token"),
     ):
-        registry.list_releases()
+        backend.releases.list_releases()
 
 
 def test_publish_without_a_token_is_exit_2(demo_plugin):

@@ -1,0 +1,103 @@
+"""``HttpRuns``: the runs resource over HTTP (``/runs``), with the embedded store's behaviour.
+
+Requests that may be resent after a broken connection still take effect once: an event post
+carries a batch id the server remembers, and a create or transition whose first attempt got
+through is recognised from the run as stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from synapse_sdk.backend.http.transport import HttpTransport
+from synapse_sdk.backend.http.wire import batch_to_json
+from synapse_sdk.backend.schemas import EventBatch, LogEntry, NewRun, RunRecord, RunStatus
+from synapse_sdk.errors import RunConflict, RunNotFound
+
+
+class HttpRuns:
+    """The :class:`~synapse_sdk.backend.protocol.RunsResource` of a remote backend."""
+
+    def __init__(self, transport: HttpTransport) -> None:
+        self._http = transport
+
+    def __repr__(self) -> str:
+        return f"HttpRuns({self._http.host!r})"
+
+    def create_run(self, new: NewRun, status: RunStatus = RunStatus.PENDING) -> RunRecord:
+        """Create a run; ``RunConflict`` if the id is taken."""
+        try:
+            data = self._http.call(
+                "POST", "/runs", params={"status": RunStatus(status).value}, json=new.model_dump(mode="json")
+            )
+        except RunConflict:
+            if self._http.resent:  # our own first attempt got through before the connection broke
+                existing = self.get_run(new.id)
+                if (existing.action, existing.params) == (new.action, new.params):
+                    return existing
+            raise
+        return RunRecord.model_validate(data)
+
+    def transition(self, run_id: str, expected: Iterable[RunStatus], new: RunStatus, **fields: Any) -> bool:
+        """Compare-and-set the status; True if it moved, ``RunNotFound`` if there is no such run."""
+        body = {
+            "expected": [RunStatus(s).value for s in expected],
+            "new": RunStatus(new).value,
+            "fields": fields,
+        }
+        moved = bool(self._http.call("POST", f"/runs/{run_id}/transition", json=body)["moved"])
+        if not moved and self._http.resent:  # the first attempt may have moved it already
+            return self.get_run(run_id).status is RunStatus(new)
+        return moved
+
+    def update(self, run_id: str, **fields: Any) -> None:
+        """Set bookkeeping fields without touching the status; ``RunNotFound`` if there is no such run."""
+        if fields:
+            self._http.call("PATCH", f"/runs/{run_id}", json={"fields": fields})
+
+    def run_status(self, run_id: str) -> RunStatus | None:
+        """The status of a run, or None if there is no such run."""
+        try:
+            return self.get_run(run_id).status
+        except RunNotFound:
+            return None
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """One run; ``RunNotFound`` if there is none."""
+        return RunRecord.model_validate(self._http.call("GET", f"/runs/{run_id}"))
+
+    def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
+        """The newest runs first."""
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = RunStatus(status).value
+        return [RunRecord.model_validate(r) for r in self._http.call("GET", "/runs", params=params)]
+
+    def pid_started(self, run_id: str) -> str | None:
+        """The start-time fingerprint recorded with the worker pid."""
+        value = self._http.call("GET", f"/runs/{run_id}/pid_started")["pid_started"]
+        return None if value is None else str(value)
+
+    def write_events(self, run_id: str, batch: EventBatch) -> bool:
+        """Post one batch (retried with the same batch id: stored at most once); True: stop the run."""
+        body = batch_to_json(batch, uuid.uuid4().hex)
+        return bool(self._http.call("POST", f"/runs/{run_id}/events", json=body).get("stop_requested"))
+
+    def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
+        """Log entries above sequence number ``after``, oldest first."""
+        params: dict[str, Any] = {"after": after}
+        if limit is not None:
+            params["limit"] = limit
+        entries = self._http.call("GET", f"/runs/{run_id}/logs", params=params)
+        return [LogEntry.model_validate(e) for e in entries]
+
+    def count_logs(self, run_id: str) -> int:
+        """How many log entries a run has."""
+        return int(self._http.call("GET", f"/runs/{run_id}/logs/count")["count"])
+
+    def metric_history(self, run_id: str, category: str | None = None) -> list[dict[str, Any]]:
+        """Every ``set_metrics`` call of a run, oldest first."""
+        params = {"category": category} if category is not None else None
+        return list(self._http.call("GET", f"/runs/{run_id}/metrics", params=params))
