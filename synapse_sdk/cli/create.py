@@ -31,7 +31,7 @@ def create(
     """Create synapse-CODE-plugin/ from the category's template; prompts for what flags leave out."""
     from synapse_sdk.errors import UsageError
     from synapse_sdk.plugins import templates as tpl
-    from synapse_sdk.plugins.categories import CATEGORY_ACTIONS, Category
+    from synapse_sdk.plugins.categories import CATEGORIES, Category
 
     # Flags are checked up front: a bad flag is an error even when we could prompt.
     if code is not None:
@@ -58,7 +58,7 @@ def create(
         choices = [c.value for c in Category]
         menu = ", ".join(f"{n}) {c}" for n, c in enumerate(choices, start=1))
         category = _ask(f"Category [{menu}]", None, lambda v: tpl.validate_category(_pick(v, choices)).value)
-    known = CATEGORY_ACTIONS[Category(category)]
+    known = list(CATEGORIES[Category(category)].actions)
     if actions is None and not no_input and len(known) > 1:
         actions = _ask(f"Actions, comma-separated ({', '.join(known)})", ",".join(known),
                        lambda v: ",".join(tpl.validate_actions(category, v)))  # fmt: skip

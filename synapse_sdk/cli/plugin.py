@@ -43,11 +43,20 @@ def run(
 def check(
     path: Path = typer.Option(None, "--path", help="The plugin folder (default: current)."),
 ) -> None:
-    """Validate config.yaml and import every entrypoint, reporting all problems at once."""
-    from synapse_sdk.plugins.loader import load_plugin
+    """Validate config.yaml and import every entrypoint, reporting all problems at once.
 
-    loaded = load_plugin(path)
-    for name, cls in loaded.actions.items():
-        method = loaded.config.actions[name].method
-        print(f"ok  {name:<16} {method:<8} {cls.__module__}.{cls.__qualname__}")
-    print(f"{loaded.config.uri}: {len(loaded.actions)} action(s) ok", file=sys.stderr)
+    If config.yaml is valid, each action whose entrypoint loads gets an ``ok`` line on stdout.
+    Every problem, from the config or an entrypoint, gets one ``Error:`` line on stderr, and the
+    exit code is then 2.
+    """
+    from synapse_sdk.errors import ConfigError
+    from synapse_sdk.plugins.loader import check_plugin
+
+    check = check_plugin(path)
+    if check.config is not None:
+        for name, cls in check.actions.items():
+            method = check.config.actions[name].method
+            print(f"ok  {name:<16} {method:<8} {cls.__module__}.{cls.__qualname__}")
+    if check.config is None or check.problems:
+        raise ConfigError("\n".join(check.problems), check.problems)
+    print(f"{check.config.uri}: {len(check.actions)} action(s) ok", file=sys.stderr)

@@ -7,10 +7,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from synapse_sdk.errors import ConfigError, did_you_mean
-from synapse_sdk.plugins.categories import METHODS, Category
+from synapse_sdk.plugins.categories import CATEGORIES, METHODS, Category, Method
 
 CONFIG_FILE = "config.yaml"
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -46,7 +55,8 @@ class ActionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     entrypoint: str
-    method: Literal["job", "task", "restapi"] = "job"
+    #: Which methods this action may use depends on its category and name (``CATEGORIES``).
+    method: Method = "job"
     description: str = ""
     #: Ray resources per run (job, task) or per replica (restapi); flags override them.
     num_cpus: float | None = Field(None, ge=0)
@@ -121,6 +131,21 @@ class PluginConfig(BaseModel):
                 raise ValueError(f"action name {name!r} must be letters, digits, '_' or '-'")
         return value
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _allowed_methods(cls, data: Any, handler: ModelWrapValidatorHandler[PluginConfig]) -> PluginConfig:
+        """Refuse a method the category does not allow for an action, alongside every other error."""
+        refused = _refused_methods(data)
+        try:
+            config = handler(data)
+        except ValidationError as exc:
+            if not refused:
+                raise
+            raise ValidationError.from_exception_data(exc.title, [*_as_init(exc), *refused]) from None
+        if refused:
+            raise ValidationError.from_exception_data(cls.__name__, refused)
+        return config
+
     @model_validator(mode="before")
     @classmethod
     def _default_options(cls, data: Any) -> Any:
@@ -163,21 +188,76 @@ class PluginConfig(BaseModel):
     @classmethod
     def load(cls, path: str | Path) -> PluginConfig:
         """Read ``config.yaml`` from a plugin folder (or the file itself) and validate it."""
-        path = Path(path)
-        file = path / CONFIG_FILE if path.is_dir() else path
-        if not file.is_file():
-            raise ConfigError(
-                f"{file}: not found; run this in a plugin folder or pass --path DIR "
-                "(create one with 'synapse plugin create')"
-            )
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ConfigError(f"{file}:{where}: invalid YAML: {problem}; fix the syntax") from None
+        file, data = read_config_file(path)
         return cls.from_dict(data, source=str(file))
+
+
+def read_config_file(path: str | Path) -> tuple[Path, Any]:
+    """The config file of a plugin folder (or the file itself) and its parsed, unvalidated YAML.
+
+    Raises ``ConfigError`` if the file is missing or is not valid YAML.
+    """
+    path = Path(path)
+    file = path / CONFIG_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(
+            f"{file}: not found; run this in a plugin folder or pass --path DIR "
+            "(create one with 'synapse plugin create')"
+        )
+    try:
+        return file, yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{file}:{where}: invalid YAML: {problem}; fix the syntax") from None
+
+
+def raw_category(data: Any) -> Category | None:
+    """The category of unvalidated config data, or None if it is missing or not one of ours."""
+    value = data.get("category") if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return Category(value)
+    except ValueError:
+        return None
+
+
+def _as_init(exc: ValidationError) -> list[InitErrorDetails]:
+    """``exc``'s errors in the form ``ValidationError.from_exception_data`` takes back."""
+    errors = []
+    for err in exc.errors():
+        init = InitErrorDetails(type=err["type"], loc=err["loc"], input=err["input"])
+        if "ctx" in err:
+            init["ctx"] = err["ctx"]
+        errors.append(init)
+    return errors
+
+
+def _refused_methods(data: Any) -> list[InitErrorDetails]:
+    """Errors for actions whose (otherwise valid) method their category does not allow."""
+    category = raw_category(data)
+    actions = data.get("actions") if isinstance(data, dict) else None
+    if category is None or not isinstance(actions, dict):
+        return []
+    default = ActionConfig.model_fields["method"].default
+    refused: list[InitErrorDetails] = []
+    for name, entry in actions.items():
+        method = entry.get("method", default) if isinstance(entry, dict) else getattr(entry, "method", None)
+        allowed = CATEGORIES[category].methods_for(str(name))
+        if method in METHODS and method not in allowed:
+            serving = [c.value for c, spec in CATEGORIES.items() if method in spec.methods_for(str(name))]
+            where = f" ({method} is for {' and '.join(serving)} plugins)" if serving else ""
+            message = (
+                f"{category.value} plugins cannot use {method!r}; use one of {', '.join(allowed)}{where}"
+            )
+            refused.append(
+                InitErrorDetails(
+                    type="value_error", loc=("actions", name, "method"), input=method, ctx={"error": message}
+                )
+            )
+    return refused
 
 
 def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") -> list[str]:
@@ -194,7 +274,7 @@ def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") ->
         elif kind == "missing":
             msg = "required key is missing"
         elif kind in ("literal_error", "enum"):
-            choices = _choices(err["loc"], ctx)
+            choices = _choices(err["loc"], ctx, data)
             shown = ", ".join(choices)
             msg = f"expected one of {shown}, got {value!r}{did_you_mean(str(value), choices)}"
         elif kind == "value_error":
@@ -212,11 +292,12 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
-def _choices(loc: tuple[Any, ...], ctx: dict[str, Any]) -> list[str]:
+def _choices(loc: tuple[Any, ...], ctx: dict[str, Any], data: Any) -> list[str]:
     if loc and loc[-1] == "category":
         return [c.value for c in Category]
-    if loc and loc[-1] == "method":
-        return list(METHODS)
+    if len(loc) == 3 and loc[0] == "actions" and loc[-1] == "method":
+        category = raw_category(data)
+        return list(CATEGORIES[category].methods_for(str(loc[1])) if category else METHODS)
     if loc and loc[-1] == "package_manager":
         return ["pip", "uv"]
     return [s.strip(" '") for s in re.split(r",| or ", str(ctx.get("expected", ""))) if s.strip()]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from synapse_sdk.errors import ActionNotFound, ConfigError, PluginNotFound, did_you_mean
-from synapse_sdk.plugins.categories import BASE_ACTIONS, Category
+from synapse_sdk.plugins.categories import CATEGORIES, ActionSpec, Category
 from synapse_sdk.plugins.config import CONFIG_FILE, PluginConfig
 
 if TYPE_CHECKING:
@@ -19,11 +18,6 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "synapse_sdk.plugins"
 PLUGIN_PATH_ENV = "SYNAPSE_PLUGIN_PATH"
-
-
-def _load(target: str) -> Any:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 @cache
@@ -53,18 +47,20 @@ def _entry_point_actions() -> dict[tuple[str, str], type[Action]]:
     return found
 
 
-def registered_actions() -> dict[tuple[str, str], str | type[Action]]:
-    """Every (category, action) known: the spec's base actions plus entry-point additions."""
-    known: dict[tuple[str, str], str | type[Action]] = {
-        (c.value, a): target for (c, a), target in BASE_ACTIONS.items()
+def registered_actions() -> dict[tuple[str, str], ActionSpec | type[Action]]:
+    """Every (category, action) known: the ``CATEGORIES`` table's bases plus entry-point additions."""
+    known: dict[tuple[str, str], ActionSpec | type[Action]] = {
+        (category.value, name): spec
+        for category, declared in CATEGORIES.items()
+        for name, spec in declared.actions.items()
     }
     known.update(_entry_point_actions())
     return known
 
 
 def get_action_class(category: str | Category, action: str) -> type[Action]:
-    """Return the action class registered for ``category`` and ``action``."""
-    category = getattr(category, "value", category)
+    """Return the action class registered for ``category`` and ``action``; ``ActionNotFound`` if none."""
+    category = str(getattr(category, "value", category))
     known = registered_actions()
     target = known.get((category, action))
     if target is None:
@@ -79,7 +75,7 @@ def get_action_class(category: str | Category, action: str) -> type[Action]:
             f"category {category!r} has no action {action!r}{did_you_mean(action, actions)}; "
             f"its actions: {', '.join(actions)}"
         )
-    return _load(target) if isinstance(target, str) else target
+    return target.load() if isinstance(target, ActionSpec) else target
 
 
 def plugin_search_path() -> list[Path]:

@@ -145,3 +145,18 @@ def test_prompted_actions_are_checked_against_the_category(tmp_path: Path) -> No
     ]  # fmt: skip
     record = json.loads((folder / ".synapse-template.json").read_text())
     assert record["answers"]["actions"] == ["to_task"]
+
+
+def test_created_actions_take_the_category_tables_default_methods(tmp_path: Path) -> None:
+    from synapse_sdk.plugins.categories import CATEGORIES, Category
+
+    args = ["--code", "nn", "--category", "neural_net", "--actions", "train,gradio", "--no-input"]
+    proc = run_cli("plugin", "create", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    config = PluginConfig.load(tmp_path / "synapse-nn-plugin")
+    table = CATEGORIES[Category.NEURAL_NET].actions
+    assert {name: a.method for name, a in config.actions.items()} == {
+        "gradio": table["gradio"].default_method,
+        "train": table["train"].default_method,
+    }
+    assert (table["gradio"].default_method, table["train"].default_method) == ("restapi", "job")

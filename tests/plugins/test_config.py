@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synapse_sdk.errors import ConfigError
+from synapse_sdk.plugins.categories import CATEGORIES, METHODS, Category
 from synapse_sdk.plugins.config import PluginConfig
 
 SPEC_CONFIG = """\
@@ -116,3 +117,74 @@ def test_a_config_that_is_not_a_mapping(tmp_path):
 def test_entrypoint_must_be_a_dotted_path(tmp_path):
     with pytest.raises(ConfigError, match="actions.train.entrypoint: expected a dotted path"):
         PluginConfig.load(write(tmp_path, SPEC_CONFIG.replace("plugin.train.TrainAction", "train")))
+
+
+def one_action(category: str, action: str, method: str) -> dict:
+    return {
+        "code": "one",
+        "name": "One",
+        "version": "1.0.0",
+        "category": category,
+        "actions": {action: {"entrypoint": "plugin.a.A", "method": method}},
+    }
+
+
+def table_cases() -> list[tuple[str, str, str, bool]]:
+    """(category, action, method, allowed) for every declared action and a custom one, from the table."""
+    cases = []
+    for category, spec in CATEGORIES.items():
+        for action in [*spec.actions, "my_own_action"]:
+            for method in METHODS:
+                cases.append((category.value, action, method, method in spec.methods_for(action)))
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("category", "action", "method", "allowed"), table_cases(), ids=["-".join(c[:3]) for c in table_cases()]
+)
+def test_the_category_table_decides_which_methods_validate(category, action, method, allowed):
+    if allowed:
+        assert PluginConfig.from_dict(one_action(category, action, method)).actions[action].method == method
+        return
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.from_dict(one_action(category, action, method))
+    choices = ", ".join(CATEGORIES[Category(category)].methods_for(action))
+    assert info.value.problems == [
+        f"config.yaml: actions.{action}.method: {category} plugins cannot use {method!r}; "
+        f"use one of {choices} ({method} is for neural_net and smart_tool plugins)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("category", "choices"),
+    [("neural_net", "job, task, restapi"), ("export", "job, task")],
+    ids=["neural_net", "export"],
+)
+def test_an_unknown_method_lists_the_categorys_choices(category, choices):
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.from_dict(one_action(category, "run_it", "jobs"))
+    assert info.value.problems == [
+        f"config.yaml: actions.run_it.method: expected one of {choices}, got 'jobs' (did you mean 'job'?)"
+    ]
+
+
+def test_a_refused_method_is_reported_with_every_other_problem():
+    data = one_action("upload", "upload", "restapi") | {"version": "one"}
+    data["actions"]["second"] = {"entrypoint": "plugin.a.B", "method": "restapi", "num_cpus": -1}
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.from_dict(data)
+    assert sorted(p.split(": ")[1] for p in info.value.problems) == [
+        "actions.second.method",
+        "actions.second.num_cpus",
+        "actions.upload.method",
+        "version",
+    ]
+
+
+def test_the_method_key_is_the_tables_literal():
+    from typing import get_args
+
+    from synapse_sdk.plugins.categories import Method
+    from synapse_sdk.plugins.config import ActionConfig
+
+    assert get_args(ActionConfig.model_fields["method"].annotation) == get_args(Method) == METHODS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -71,3 +72,31 @@ def test_plugins_on_disk_by_code_newest_first(plugin_path):
 def test_a_plugin_not_on_disk(plugin_path):
     with pytest.raises(PluginNotFound, match="plugin 'finder@9.0.0' not found"):
         find_plugin("finder", "9.0.0")
+
+
+def test_every_declared_action_is_looked_up_in_the_category_table():
+    from synapse_sdk.plugins.categories import CATEGORIES
+
+    for category, spec in CATEGORIES.items():
+        for name, action in spec.actions.items():
+            assert get_action_class(category, name) is action.load()
+            assert get_action_class(category.value, name) is action.load()
+
+
+@pytest.mark.parametrize(
+    ("category", "action", "message"),
+    [
+        ("neural_nte", "train", "unknown category 'neural_nte' (did you mean 'neural_net'?)"),
+        (
+            "export",
+            "exprot",
+            "category 'export' has no action 'exprot' (did you mean 'export'?); its actions: export",
+        ),
+    ],
+    ids=["category", "action"],
+)
+def test_unknown_names_get_a_did_you_mean(category, action, message):
+    from synapse_sdk.errors import ActionNotFound
+
+    with pytest.raises(ActionNotFound, match=re.escape(message)):
+        get_action_class(category, action)

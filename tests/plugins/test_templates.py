@@ -17,11 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synapse_sdk.plugins.categories import CATEGORY_ACTIONS, DEFAULT_METHODS, Category
+from synapse_sdk.plugins.categories import CATEGORIES as TABLE
+from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.templates import RECORD_FILE, get_template, list_templates, render_plugin
 from tests.conftest import SYNAPSE, run_cli
 
 CATEGORIES = [c.value for c in Category]
+
+
+def declared(category: str | Category) -> list[str]:
+    """The category's actions, as the category table declares them."""
+    return list(TABLE[Category(category)].actions)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +68,10 @@ def test_every_category_has_a_template_for_every_action() -> None:
     templates = list_templates()
     assert [t.name for t in templates] == CATEGORIES
     for template in templates:
-        assert list(template.actions) == list(CATEGORY_ACTIONS[template.category])
-        assert all(a.method == DEFAULT_METHODS[a.name] for a in template.actions.values())
+        assert list(template.actions) == declared(template.category)
+        for action in template.actions.values():
+            spec = TABLE[template.category].actions[action.name]
+            assert (action.method, action.methods) == (spec.default_method, spec.methods)
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -73,13 +81,13 @@ def test_generated_layout_and_config(generated: dict[str, Path], category: str) 
     for file in ("config.yaml", "plugin/__init__.py", "requirements.txt", "pyproject.toml", "README.md"):
         assert (folder / file).is_file(), file
     config = yaml.safe_load((folder / "config.yaml").read_text())
-    actions = CATEGORY_ACTIONS[Category(category)]
+    actions = declared(category)
     assert list(config["actions"]) == list(actions)
     template = get_template(category)
     for action in actions:
         entry = config["actions"][action]
         assert entry["entrypoint"] == f"plugin.{action}.{template.actions[action].class_name}"
-        assert entry["method"] == DEFAULT_METHODS[action]
+        assert entry["method"] == TABLE[Category(category)].actions[action].default_method
         assert (folder / "plugin" / f"{action}.py").is_file()
         assert (folder / "plugin" / f"test_{action}.py").is_file()
     record = json.loads((folder / RECORD_FILE).read_text())
@@ -93,7 +101,7 @@ def test_every_readme_run_line_succeeds(
 ) -> None:
     folder = generated[category]
     runs = readme_run_lines(folder)
-    assert sorted(args[0] for args in runs) == sorted(CATEGORY_ACTIONS[Category(category)])
+    assert sorted(args[0] for args in runs) == sorted(declared(category))
     for args in runs:
         assert args[-1] == "--debug"
         result = run_cli("plugin", "run", *args, cwd=folder, env=home)
@@ -109,7 +117,7 @@ def test_check_and_publish_dry_run_accept_it(
     folder = generated[category]
     check = run_cli("plugin", "check", cwd=folder, env=home)
     assert check.returncode == 0, check.stderr
-    assert check.stdout.count("ok ") == len(CATEGORY_ACTIONS[Category(category)])
+    assert check.stdout.count("ok ") == len(declared(category))
     publish = run_cli("plugin", "publish", "--dry-run", cwd=folder, env=home)
     assert publish.returncode == 0, publish.stderr
 
@@ -197,3 +205,15 @@ def test_output_folders_are_created(tmp_path: Path) -> None:
 
     assert folder == tmp_path / "a" / "b" / "synapse-deep-plugin"
     assert sorted(p.name for p in folder.parent.iterdir()) == ["synapse-deep-plugin"]
+
+
+def test_generated_config_lists_each_actions_methods(generated: dict[str, Path]) -> None:
+    """Each ``method:`` line says, in a comment, which methods the category table allows."""
+    for category, folder in generated.items():
+        lines = (folder / "config.yaml").read_text().splitlines()
+        methods = [line.strip() for line in lines if line.strip().startswith("method:")]
+        expected = [
+            f'method: "{spec.default_method}"  # {", ".join(spec.methods)}'
+            for spec in TABLE[Category(category)].actions.values()
+        ]
+        assert methods == expected, category

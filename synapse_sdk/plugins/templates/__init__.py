@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synapse_sdk.errors import UsageError, did_you_mean
-from synapse_sdk.plugins.categories import CATEGORY_ACTIONS, DEFAULT_METHODS, Category
+from synapse_sdk.plugins.categories import CATEGORIES, Category, Method
 from synapse_sdk.plugins.config import SLUG
 
 TEMPLATES_DIR = Path(__file__).resolve().parent
@@ -32,7 +32,10 @@ class ActionTemplate:
 
     name: str
     class_name: str
-    method: str
+    #: The method written into config.yaml: the action's default in ``CATEGORIES``.
+    method: Method
+    #: Every method config.yaml may give it (``CATEGORIES``), shown in the generated file.
+    methods: tuple[Method, ...]
     description: str
     example_params: dict[str, Any] | None
 
@@ -58,19 +61,30 @@ def list_templates() -> list[Template]:
 
 
 def get_template(category: str | Category) -> Template:
-    """The template of ``category``; ``UsageError`` with a did-you-mean for an unknown one."""
+    """The template of ``category``; ``UsageError`` with a did-you-mean for an unknown one.
+
+    Its actions are the category's actions in ``CATEGORIES`` (order, methods); the
+    template's ``cookiecutter.json`` adds each one's class name, description and example params.
+    """
     value = validate_category(category)
     folder = TEMPLATES_DIR / value.value
     spec = json.loads((folder / "cookiecutter.json").read_text(encoding="utf-8"))
+    declared = CATEGORIES[value].actions
+    if set(spec["_actions"]) != set(declared):
+        raise RuntimeError(
+            f"{folder / 'cookiecutter.json'}: _actions {sorted(spec['_actions'])} do not match "
+            f"the {value.value} actions {sorted(declared)} of synapse_sdk.plugins.categories.CATEGORIES"
+        )
     actions = {
         name: ActionTemplate(
             name=name,
-            class_name=info["class"],
-            method=DEFAULT_METHODS[name],
-            description=info["description"],
-            example_params=info.get("example_params"),
+            class_name=spec["_actions"][name]["class"],
+            method=action.default_method,
+            methods=action.methods,
+            description=spec["_actions"][name]["description"],
+            example_params=spec["_actions"][name].get("example_params"),
         )
-        for name, info in spec["_actions"].items()
+        for name, action in declared.items()
     }
     return Template(category=value, version=spec["_template_version"], path=folder, actions=actions)
 
@@ -107,7 +121,7 @@ def validate_category(category: str | Category) -> Category:
 def validate_actions(category: str | Category, actions: str | list[str] | None) -> list[str]:
     """Parse ``a,b`` into the category's actions (all of them if empty), in the spec's order."""
     value = validate_category(category)
-    known = CATEGORY_ACTIONS[value]
+    known = list(CATEGORIES[value].actions)
     names = actions.split(",") if isinstance(actions, str) else list(actions or [])
     chosen = [n.strip() for n in names if n.strip()]
     for name in chosen:
@@ -181,6 +195,7 @@ def _context(template: Template, code: str, name: str, description: str, chosen:
             "name": a,
             "class": template.actions[a].class_name,
             "method": template.actions[a].method,
+            "methods": ", ".join(template.actions[a].methods),
             "description": template.actions[a].description,
             "run_params": json.dumps(template.actions[a].example_params, separators=(", ", ": "))
             if template.actions[a].example_params
