@@ -20,6 +20,8 @@ demo: install
 
 test: install
 	$(BIN)/ruff check synapse_sdk tests bench
+	$(BIN)/ruff format --check synapse_sdk tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -5,7 +5,7 @@ HTTP proxy, each with one replica of 0.5 CPU:
 
 - bare: ``@serve.deployment`` whose ``__call__`` parses the JSON body and calls the handler;
 - bare FastAPI (information only): a FastAPI ingress with a sync endpoint and a params model;
-- ours: ``synapse_sdk.execution.ray_serve.deploy`` of a plugin whose restapi action calls the
+- ours: ``synapse_sdk.execution.serving.ray_serve.deploy`` of a plugin whose restapi action calls the
   same handler: FastAPI with params validation, request recording (log entries and metrics
   on the serving run in the embedded store) and the health/docs routes. Like the bare
   ``async def __call__``, the action's ``async def start()`` runs on the replica's event loop
@@ -100,8 +100,8 @@ def main() -> int:
             from starlette.requests import Request
 
             from synapse_sdk.backend import get_backend
-            from synapse_sdk.execution.ray_cluster import connect
-            from synapse_sdk.execution.ray_serve import deploy
+            from synapse_sdk.execution.ray.cluster import connect
+            from synapse_sdk.execution.serving.ray_serve import deploy
             from synapse_sdk.plugins.config import PluginConfig
             from synapse_sdk.settings import Settings
 
@@ -149,7 +149,7 @@ def main() -> int:
                     results[name].append(load(url))
             bare, fastapi, ours = results["bare"], results["fastapi"], results["ours"]
             time.sleep(1.5)  # let the replica's reporter write its last metrics window
-            run = get_backend(settings).get_run(info["run_id"])
+            run = get_backend(settings).runs.get_run(info["run_id"])
             recorded = run.metrics.get("requests", {}).get("total", 0)
             serve.delete(info["app"])
             serve.delete("bare")

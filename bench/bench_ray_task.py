@@ -118,7 +118,7 @@ def main() -> int:
 
             from synapse_sdk.backend import get_backend
             from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-            from synapse_sdk.execution.ray_task import RayTaskExecutor
+            from synapse_sdk.execution.ray.task import RayTaskExecutor
             from synapse_sdk.execution.runner import prepare
             from synapse_sdk.settings import Settings
 
@@ -129,7 +129,7 @@ def main() -> int:
             # A runtime env of its own, as ours has: tasks with one get their own pool of workers.
             floor_env = {"env_vars": {"SYNAPSE_BENCH": "floor"}}
             floor_fn = ray.remote(recorded_floor).options(max_retries=0, runtime_env=floor_env)
-            store = get_backend(settings)
+            store = get_backend(settings).runs
 
             # A fresh run id per call, made before the clock starts: the harness's work, not ours.
             calls = iter([with_new_id(prepared) for _ in range(2 * (WARMUP + CALLS))])

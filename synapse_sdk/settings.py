@@ -32,8 +32,13 @@ class Settings:
 
     @property
     def jobs_dir(self) -> Path:
-        """Per-job folders: worker output and invocation files."""
+        """Per-job folders: the output of a background job's supervisor and worker processes."""
         return self.home / "jobs"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Per-run working folders (``runs/<id>/``): what each run's action writes."""
+        return self.home / "runs"
 
 
 @lru_cache(maxsize=16)

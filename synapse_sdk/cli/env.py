@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import sys
+from pathlib import Path
 
 import typer
 
 app = typer.Typer(help="Show and free the cached runtime environments of releases.", no_args_is_help=True)
 
 
-def _dir_size(path) -> int:  # type: ignore[no-untyped-def]
+def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 

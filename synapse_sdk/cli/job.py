@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from synapse_sdk.backend.protocol import RunsResource
 
 app = typer.Typer(help="List, inspect, follow and stop runs and background jobs.", no_args_is_help=True)
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> RunsResource:
     from synapse_sdk.backend import get_backend
 
-    return get_backend()
+    return get_backend().runs
 
 
 @app.command("list")
@@ -25,7 +29,7 @@ def list_(
     """List the newest runs and jobs."""
     from synapse_sdk.backend.schemas import RunStatus, iso
     from synapse_sdk.errors import UsageError, did_you_mean
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.base import reconcile
 
     wanted = None
     if status:
@@ -38,7 +42,7 @@ def list_(
                 f"{did_you_mean(status.upper(), names)}"
             ) from None
     store = _store()
-    records = [refresh(store, r) for r in store.list_runs(limit=limit, status=wanted)]
+    records = [reconcile(store, r) for r in store.list_runs(limit=limit, status=wanted)]
     if as_json:
         print(json.dumps([r.to_json() for r in records], indent=2))
         return
@@ -58,11 +62,12 @@ def get(
     job_id: str = typer.Argument(..., help="The run or job id."),
     as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
 ) -> None:
-    """Show one run: status, progress, metrics, result or error."""
-    from synapse_sdk.execution.jobs import refresh
+    """Show one run: status, progress, metrics, its folder, result or error."""
+    from synapse_sdk.execution.base import reconcile
 
     store = _store()
-    record = refresh(store, store.get_run(job_id)).to_json()
+    stored = reconcile(store, store.get_run(job_id))
+    record = {**stored.to_json(), "folder": stored.extra.get("folder")}
     if as_json:
         print(json.dumps(record, indent=2))
         return
@@ -77,6 +82,8 @@ def get(
         "finished_at",
     ):
         print(f"{key:<12} {record[key]}")
+    if record["folder"]:
+        print(f"{'folder':<12} {record['folder']}")
     print(f"{'params':<12} {json.dumps(record['params'])}")
     for cat, p in record["progress"].items():
         print(f"{'progress':<12} {cat}: {p['current']:g}/{p['total']:g} ({p['percent']:.1f}%)")
@@ -99,7 +106,7 @@ def logs(
     """Print a run's log entries; with --follow, keep going until it ends."""
     from synapse_sdk.backend.schemas import iso
     from synapse_sdk.cli._render import format_log
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.base import reconcile
 
     store = _store()
     record = store.get_run(job_id)
@@ -119,7 +126,7 @@ def logs(
                   + (f": {record.error}" if record.error else ""))  # fmt: skip
             return
         time.sleep(0.25)
-        record = refresh(store, store.get_run(job_id))
+        record = reconcile(store, store.get_run(job_id))
 
 
 @app.command()
@@ -128,7 +135,26 @@ def stop(
     grace: float = typer.Option(10.0, "--grace", help="Seconds to wait before killing it."),
 ) -> None:
     """Stop a job: ask it to stop (SIGTERM), then kill it after --grace seconds."""
-    from synapse_sdk.execution.jobs import stop_job
+    from synapse_sdk.execution.base import stop_run
 
-    record = stop_job(_store(), job_id, grace=grace)
+    record = stop_run(_store(), job_id, grace=grace)
     print(f"job {job_id}: {record.status.value}" + (f" ({record.error})" if record.error else ""))
+
+
+@app.command()
+def prune(
+    older_than: float = typer.Option(
+        7.0, "--older-than", min=0, help="Only runs that ended more than this many days ago."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be freed, delete nothing."),
+) -> None:
+    """Free the folders of runs that ended: their working folders and job output (records stay)."""
+    from synapse_sdk.execution.prune import prune_run_folders
+    from synapse_sdk.settings import Settings
+
+    freed = prune_run_folders(_store(), Settings.from_env(), older_than_days=older_than, dry_run=dry_run)
+    size = sum(f.size for f in freed)
+    verb = "would free" if dry_run else "freed"
+    for f in freed:
+        print(f"{f.run_id:<18} {f.size / 1e6:>9.1f} MB  {f.path}")
+    print(f"{verb} {len(freed)} folder(s), {size / 1e6:.1f} MB")

@@ -64,7 +64,7 @@ def run_plugin_action(
 
         settings = replace(settings, ray_address=ray_address)
     if job_id:
-        from synapse_sdk.execution.jobs import check_job_id
+        from synapse_sdk.execution.local.jobs import check_job_id
 
         check_job_id(job_id)
     prepared = prepare(
@@ -72,10 +72,11 @@ def run_plugin_action(
         home=str(settings.home), debug=debug, local_env=not settings.ray_address,
     )  # fmt: skip
     executor = get_executor(
-        prepared.config.actions[action].method, settings, debug=debug, num_cpus=num_cpus, num_gpus=num_gpus
-    )
+        prepared.config.actions[action].method, settings, debug=debug, background=bool(job_id),
+        num_cpus=num_cpus, num_gpus=num_gpus,
+    )  # fmt: skip
     if job_id:
-        executor.submit(prepared, prepared.new_run(is_job=True))
+        executor.submit(prepared)
         print(json.dumps({"job_id": job_id, "status": "PENDING"}))
         print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
               file=sys.stderr)  # fmt: skip

@@ -22,7 +22,7 @@ def serve_plugin(
         raise UsageError(
             f"PARAMS_JSON {params!r}: 'serve' takes no params; each request brings its own JSON body"
         )
-    from synapse_sdk.execution.serve import serve
+    from synapse_sdk.execution.serving.local import serve
     from synapse_sdk.plugins.config import PluginConfig
     from synapse_sdk.settings import Settings
 
@@ -39,8 +39,8 @@ def deploy_on_ray(
     import json
     import sys
 
-    from synapse_sdk.execution.ray_serve import deploy
     from synapse_sdk.execution.runner import resolve_plugin_dir
+    from synapse_sdk.execution.serving.ray_serve import deploy
     from synapse_sdk.plugins.config import PluginConfig
     from synapse_sdk.settings import Settings
 

@@ -14,6 +14,7 @@ def get_executor(
     settings: Settings,
     *,
     debug: bool = False,
+    background: bool = False,
     num_cpus: float | None = None,
     num_gpus: float | None = None,
 ) -> Executor:
@@ -22,17 +23,19 @@ def get_executor(
     ``debug`` always runs the local code in this process. Without a Ray address every method
     runs on this machine; with one, ``job`` goes to the Ray Jobs API and ``task`` (or a single
     ``restapi`` call) to a Ray task, with ``num_cpus``/``num_gpus`` overriding config.yaml.
+    A ``background`` run must outlive the process that submits it, so on Ray it is a Ray job
+    whatever its method (a Ray task dies with its owner).
     """
-    from synapse_sdk.execution.local import LocalExecutor
-
     if settings.ray_address and not debug:
-        from synapse_sdk.execution.ray_job import RayJobExecutor
-        from synapse_sdk.execution.ray_task import RayTaskExecutor
+        from synapse_sdk.execution.ray.job import RayJobExecutor
+        from synapse_sdk.execution.ray.task import RayTaskExecutor
 
-        cls = RayJobExecutor if method == "job" else RayTaskExecutor
+        cls = RayJobExecutor if method == "job" or background else RayTaskExecutor
         return cls(settings, settings.ray_address, num_cpus=num_cpus, num_gpus=num_gpus)
     if method == "job" and not debug:
-        from synapse_sdk.execution.subprocess_job import SubprocessJobExecutor
+        from synapse_sdk.execution.local.subprocess_job import SubprocessJobExecutor
 
         return SubprocessJobExecutor(settings)
+    from synapse_sdk.execution.local.inprocess import LocalExecutor
+
     return LocalExecutor(settings)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.backend.schemas import EventBatch, RunRecord
 from synapse_sdk.plugins.run.sinks import RunSink
+
+if TYPE_CHECKING:
+    from synapse_sdk.execution.base import RunHandle
 
 #: Seconds between two polls of the backend (the worker flushes every 0.2 s).
 POLL_INTERVAL = 0.1
@@ -33,23 +36,20 @@ def result_of(record: RunRecord, where: str = "") -> Any:
     )
 
 
-def follow_run(
-    backend: Any, run_id: str, observers: Iterable[RunSink], *, poll: float = POLL_INTERVAL
-) -> RunRecord:
-    """Poll ``backend`` until the run ends, handing observers each new log entry and progress value.
+def follow_run(handle: RunHandle, observers: Iterable[RunSink], *, poll: float = POLL_INTERVAL) -> RunRecord:
+    """Poll the run's store until it ends, handing observers each new log entry and progress value.
 
-    A worker that died without recording an outcome is noticed (``jobs.refresh``) and the run
-    returned FAILED, or STOPPED if a stop was asked. Every log entry stored before the run
+    A worker that died without recording an outcome is noticed (``handle.refresh()``) and the
+    run returned FAILED, or STOPPED if a stop was asked. Every log entry stored before the run
     ended is delivered: the logs are drained once more after the terminal status is seen.
     """
-    from synapse_sdk.execution.jobs import refresh
-
+    runs, run_id = handle.runs, handle.run_id
     observers = list(observers)
     after = 0
     shown: dict[str, tuple[float, float]] = {}
     while True:
-        record = refresh(backend, backend.get_run(run_id))
-        entries = backend.get_logs(run_id, after=after)
+        record = handle.refresh()
+        entries = runs.get_logs(run_id, after=after)
         if entries:
             after = entries[-1].seq
         progress = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ class Invocation:
     envs: dict[str, str] = field(default_factory=dict)
     home: str | None = None
     python: str = sys.executable
+    #: The folder the user ran the command from: relative paths in params resolve against it.
+    cwd: str = field(default_factory=os.getcwd)
 
     def to_json(self) -> str:
         """Serialise for a worker (never to a file others can read: params may hold secrets)."""
@@ -34,3 +37,9 @@ class Invocation:
     def path(self) -> Path:
         """The plugin folder as a Path."""
         return Path(self.plugin_path)
+
+    def run_folder(self) -> Path | None:
+        """The run's working folder under the invocation's ``SYNAPSE_HOME`` (None: the environment's)."""
+        from synapse_sdk.settings import Settings
+
+        return Settings(home=Path(self.home)).runs_dir / self.run_id if self.home else None

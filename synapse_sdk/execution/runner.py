@@ -28,11 +28,14 @@ class Prepared:
     action_class: type[Action]
 
     def new_run(self, *, is_job: bool = False, extra: dict[str, Any] | None = None) -> NewRun:
-        """The run record to create for this invocation (params and envs redacted)."""
-        from synapse_sdk.plugins.categories.base import run_record
+        """The run record to create for this invocation (params and envs redacted, its folder named)."""
+        from synapse_sdk.execution.lifecycle import new_run
 
         inv = self.invocation
-        return run_record(
+        folder = inv.run_folder()
+        if folder is not None:
+            extra = {"folder": str(folder), **(extra or {})}
+        return new_run(
             inv.run_id, inv.action, self.config, inv.params, inv.envs,
             category=self.action_class.category, is_job=is_job, extra=extra,
         )  # fmt: skip

@@ -11,9 +11,14 @@ import stat
 import tarfile
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from synapse_sdk.errors import ReleaseError, UnsafeArchive
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 IGNORE_FILES = (".gitignore", ".synapseignore")
 #: Folders never packaged, whatever the ignore files say: VCS data, caches, virtual environments.
@@ -31,10 +36,10 @@ def _is_excluded(name: str, path: Path, is_dir: bool) -> bool:
     return is_dir and (name in EXCLUDED_DIRS or (path / "pyvenv.cfg").is_file())
 
 
-def _load_specs(folder: Path, rel: str) -> list[tuple[str, object]]:
+def _load_specs(folder: Path, rel: str) -> list[tuple[str, GitIgnoreSpec]]:
     import pathspec
 
-    specs = []
+    specs: list[tuple[str, GitIgnoreSpec]] = []
     for name in IGNORE_FILES:
         file = folder / name
         if file.is_file():
@@ -43,14 +48,14 @@ def _load_specs(folder: Path, rel: str) -> list[tuple[str, object]]:
     return specs
 
 
-def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, object]]) -> bool:
+def _ignored(rel: str, is_dir: bool, specs: list[tuple[str, GitIgnoreSpec]]) -> bool:
     """Git semantics: the deepest ignore file with a matching pattern decides; ``!`` re-includes."""
     verdict = False
     for base, spec in specs:
         if base and not rel.startswith(base + "/"):
             continue
         sub = rel[len(base) + 1 :] if base else rel
-        result = spec.check_file(sub + "/" if is_dir else sub)  # type: ignore[attr-defined]
+        result = spec.check_file(sub + "/" if is_dir else sub)
         if result.include is not None:
             verdict = result.include
     return verdict
@@ -66,7 +71,7 @@ def collect_files(folder: str | Path) -> list[str]:
     root = Path(folder).resolve()
     found: list[str] = []
 
-    def walk(current: Path, rel: str, specs: list[tuple[str, object]]) -> None:
+    def walk(current: Path, rel: str, specs: list[tuple[str, GitIgnoreSpec]]) -> None:
         specs = specs + _load_specs(current, rel)
         for entry in sorted(os.scandir(current), key=lambda e: e.name):
             path = Path(entry.path)
@@ -177,7 +182,9 @@ def _extract_zip(archive: Path, dest: Path) -> None:
 def extract_once(archive: str | Path, dest: str | Path) -> Path:
     """Extract into ``dest`` atomically: into a temporary sibling, then renamed; an existing ``dest`` is kept.
 
-    A crash mid-extraction leaves only a ``.tmp-*`` folder, never a half-filled ``dest``.
+    A crash mid-extraction leaves only a ``.tmp-*`` folder, never a half-filled ``dest``. The
+    folder is shared by every run of the release: it is made read-only (runs write into their
+    own folders), its code compiled beforehand so that importing it writes nothing.
     """
     dest = Path(dest)
     if dest.is_dir():
@@ -187,6 +194,7 @@ def extract_once(archive: str | Path, dest: str | Path) -> Path:
     try:
         extract_archive(archive, tmp)
         compileall.compile_dir(tmp, quiet=2)  # every run imports this code: compile it once here
+        make_read_only(tmp)
         try:
             tmp.rename(dest)
         except OSError:
@@ -194,5 +202,26 @@ def extract_once(archive: str | Path, dest: str | Path) -> Path:
                 raise
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
     return dest
+
+
+def make_read_only(folder: Path) -> None:
+    """Drop every write permission below ``folder`` (files and folders, ``folder`` itself last)."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    folder.chmod(folder.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove ``folder`` even where it was made read-only."""
+
+    def writable_then_retry(function: Callable[[str], object], path: str, _exc: object) -> None:
+        parent = os.path.dirname(path)
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR)
+        if os.path.exists(path) and not os.path.islink(path):
+            os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
+        function(path)  # os.unlink or os.rmdir, as shutil hands it back
+
+    shutil.rmtree(folder, onerror=writable_then_retry)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from synapse_sdk.backend.releases import NewRelease, ReleaseRecord, ReleaseRegistry
-from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once
+from synapse_sdk.backend.protocol import ReleasesResource
+from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
+from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once, remove_tree
 from synapse_sdk.packaging.checksum import sha256_bytes, verify_file
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requirement_lines
@@ -64,11 +65,7 @@ def runtime_env_packages(loaded: LoadedPlugin) -> list[str]:
     declared = set(read_requirements(loaded.path))
     extra: list[str] = []
     for name, cls in loaded.actions.items():
-        action: Any = object.__new__(cls)  # no params, no run: only what get_runtime_env() reads
-        action.__dict__.update(
-            plugin_path=loaded.path, plugin_config=loaded.config, envs={}, debug=False, raw_params={},
-            params={}, validated_params=None, _backend=None,
-        )  # fmt: skip
+        action = cls.bare(loaded.config, plugin_path=loaded.path)  # no params, no run
         try:
             packages = (action.get_runtime_env().get("pip") or {}).get("packages") or []
         except Exception as exc:
@@ -80,7 +77,7 @@ def runtime_env_packages(loaded: LoadedPlugin) -> list[str]:
     return extra
 
 
-def publish(path: str | Path | None, registry: ReleaseRegistry) -> PublishResult:
+def publish(path: str | Path | None, registry: ReleasesResource) -> PublishResult:
     """Publish the plugin at ``path``: lock its requirements, archive, checksum, store.
 
     The same content again is a no-op; other content under a published version is refused.
@@ -122,14 +119,14 @@ def releases_dir(home: Path) -> Path:
     return home / "releases"
 
 
-def install_release(record: ReleaseRecord, registry: ReleaseRegistry, home: Path) -> Path:
+def install_release(record: ReleaseRecord, registry: ReleasesResource, home: Path) -> Path:
     """Fetch the archive, verify its sha256, and extract it (once) into a folder named by that checksum."""
     archive = registry.fetch_archive(record, home / "downloads")
     verify_file(archive, record.checksum, what=f"{record.uri} archive")
     return extract_once(archive, releases_dir(home) / record.checksum)
 
 
-def resolve_release(code: str, version: str | None, home: Path, registry: ReleaseRegistry) -> Path:
+def resolve_release(code: str, version: str | None, home: Path, registry: ReleasesResource) -> Path:
     """The extracted folder of ``code@version`` (newest when None), verified before it is returned."""
     record = registry.get_release(code, version)
     return install_release(record, registry, home)
@@ -137,14 +134,14 @@ def resolve_release(code: str, version: str | None, home: Path, registry: Releas
 
 def resolve_plugin_ref(plugin: str, settings: Settings | None = None) -> Path:
     """``code@version`` or ``code`` (newest): a published release first, else a plugin-path folder."""
-    from synapse_sdk.backend.releases import get_registry
+    from synapse_sdk.backend import get_backend
     from synapse_sdk.errors import PluginNotFound
     from synapse_sdk.plugins.registry import find_plugin
     from synapse_sdk.settings import Settings
 
     settings = settings or Settings.from_env()
     code, _, version = plugin.partition("@")
-    registry = get_registry(settings)
+    registry = get_backend(settings).releases
     try:
         record = registry.get_release(code, version or None)
     except PluginNotFound as exc:
@@ -171,14 +168,13 @@ def release_python(path: Path, config: PluginConfig, home: Path) -> str:
 
 def prune_release_leftovers(home: Path, min_age: float = 600.0) -> list[Path]:
     """Remove temporary folders of interrupted extractions and downloads older than ``min_age`` seconds."""
-    import shutil
     import time
 
     removed = []
     for leftover in [*releases_dir(home).glob(".tmp-*"), *(home / "downloads").glob(".tmp-*")]:
         if time.time() - leftover.stat().st_mtime >= min_age:
             if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
+                remove_tree(leftover)  # an extraction may have made it read-only already
             else:
                 leftover.unlink(missing_ok=True)
             removed.append(leftover)

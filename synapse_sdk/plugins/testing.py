@@ -8,7 +8,7 @@ Example (``plugin/test_train.py``)::
         assert run.progress["training"]["percent"] == 100
         assert len(run.metric_values("training", "loss")) == 3
 
-``synapse_run`` is a pytest fixture (registered by the ``pytest11`` entry point of synapse-sdk);
+``synapse_run`` is a pytest fixture (registered by the ``pytest11`` entry point of synapse-plugin-sdk);
 ``run_action`` does the same without pytest.
 """
 
@@ -43,6 +43,8 @@ class RecordedRun:
     metric_history: list[dict[str, Any]]
     record: RunRecord
     exception: BaseException | None = None
+    #: The run's working folder: what the action wrote (``self.run.path``).
+    folder: Path | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -106,17 +108,18 @@ def run_action(
     raised when ``check`` is true; otherwise the failed run is returned with ``exception`` set.
     """
     from synapse_sdk.backend import get_backend
-    from synapse_sdk.execution.local import run_in_process
+    from synapse_sdk.execution.local.inprocess import LocalExecutor
     from synapse_sdk.execution.runner import prepare
+    from synapse_sdk.settings import Settings
 
     with embedded_backend(home) as folder:
         prepared = prepare(action, dict(params or {}), path=Path(plugin_dir), envs=envs, home=str(folder))
         failure: Exception | None = None
         try:
-            run_in_process(prepared.invocation)
+            LocalExecutor(Settings.from_env()).run(prepared, [])
         except Exception as exc:  # noqa: BLE001 - recorded, then raised or returned below
             failure = exc
-        store = get_backend()
+        store = get_backend().runs
         run_id = prepared.invocation.run_id
         record = store.get_run(run_id)
         recorded = RecordedRun(
@@ -130,6 +133,7 @@ def run_action(
             metric_history=store.metric_history(run_id),
             record=record,
             exception=failure,
+            folder=Path(record.extra["folder"]) if record.extra.get("folder") else None,
         )
     if failure is not None and check:
         raise failure

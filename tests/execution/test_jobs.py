@@ -56,9 +56,9 @@ def plugin(make_plugin):
 def wait_for(store, job_id, predicate, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        from synapse_sdk.execution.jobs import refresh
+        from synapse_sdk.execution.base import reconcile
 
-        record = refresh(store, store.get_run(job_id))
+        record = reconcile(store, store.get_run(job_id))
         if predicate(record):
             return record
         time.sleep(0.05)
@@ -113,7 +113,7 @@ def test_stop_is_graceful_and_keeps_logs(plugin, store):
 
 
 def test_a_job_on_another_host_stops_when_its_heartbeat_is_answered(plugin, backend_server):
-    from synapse_sdk.backend.client import HttpBackend
+    from synapse_sdk.backend.http import HttpBackend
     from tests.conftest import SYNAPSE
 
     # The job runs as host 'gpu-node-1' (a UTS namespace of its own) and reports over HTTP:
@@ -125,7 +125,8 @@ def test_a_job_on_another_host_stops_when_its_heartbeat_is_answered(plugin, back
         cwd=plugin, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
-    with HttpBackend(backend_server.url, backend_server.token) as client:
+    with HttpBackend(backend_server.url, backend_server.token) as http:
+        client = http.runs
         try:
             wait_for(client, "far-1", lambda r: r.progress and r.host == "gpu-node-1")
             stopped = run_cli("job", "stop", "far-1", env=backend_server.client_env)
@@ -240,18 +241,18 @@ def test_a_foreground_run_whose_cli_was_killed_is_failed_on_the_next_query(plugi
 
 def test_a_remote_worker_without_heartbeat_is_declared_lost(store):
     from synapse_sdk.backend.schemas import NewRun, RunStatus
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.base import reconcile
 
     store.create_run(NewRun(id="remote", action="train"))
     store.transition("remote", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
                      heartbeat_at=time.time() - 60)  # fmt: skip
-    record = refresh(store, store.get_run("remote"))
+    record = reconcile(store, store.get_run("remote"))
     assert record.status == "FAILED"
     assert record.error == "worker lost: no heartbeat for 60s"
     store.create_run(NewRun(id="alive", action="train"))
     store.transition("alive", [RunStatus.PENDING], RunStatus.RUNNING, host="gpu-node-7", pid=4242,
                      heartbeat_at=time.time() - 1)  # fmt: skip
-    assert refresh(store, store.get_run("alive")).status == "RUNNING"
+    assert reconcile(store, store.get_run("alive")).status == "RUNNING"
 
 
 def _ray_task_run(store, run_id: str, owner: dict) -> None:
@@ -265,16 +266,16 @@ def _ray_task_run(store, run_id: str, owner: dict) -> None:
 
 
 def test_a_ray_task_lives_and_dies_with_its_owner(store):
-    from synapse_sdk.execution.jobs import refresh
-    from synapse_sdk.execution.process import start_fingerprint
+    from synapse_sdk.execution.base import reconcile
+    from synapse_sdk.execution.local.process import start_fingerprint
 
     here, me = socket.gethostname(), os.getpid()
     _ray_task_run(store, "owned", {"host": here, "pid": me, "started": start_fingerprint(me)})
-    assert refresh(store, store.get_run("owned")).status == "RUNNING"
+    assert reconcile(store, store.get_run("owned")).status == "RUNNING"
     dead = subprocess.Popen(["true"])  # an owner that has ended
     dead.wait()
     _ray_task_run(store, "orphan", {"host": here, "pid": dead.pid, "started": "1"})
-    record = refresh(store, store.get_run("orphan"))
+    record = reconcile(store, store.get_run("orphan"))
     assert record.status == "FAILED"
     assert record.error == f"the process that ran the Ray task (pid {dead.pid}) is gone, and the task with it"
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from synapse_sdk.errors import ConfigError, UsageError
-from synapse_sdk.execution.ray_cluster import split_address
-from synapse_sdk.execution.ray_serve import app_name, deployment_options, route_prefix
+from synapse_sdk.execution.ray.cluster import split_address
+from synapse_sdk.execution.serving.ray_serve import app_name, deployment_options, route_prefix
 from synapse_sdk.plugins.config import PluginConfig
 
 BASE = {"code": "scorer", "name": "Scorer", "version": "2.1.0", "category": "neural_net"}
@@ -101,7 +101,7 @@ def test_ray_job_on_an_unreachable_cluster_is_lost_only_when_silent(store, silen
     import time
 
     from synapse_sdk.backend.schemas import NewRun, RunStatus
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.base import reconcile
     from tests.servers import free_port
 
     ray_info = {"address": f"127.0.0.1:{free_port()}", "kind": "job", "submission_id": "gone"}
@@ -109,7 +109,7 @@ def test_ray_job_on_an_unreachable_cluster_is_lost_only_when_silent(store, silen
     now = time.time()
     store.transition("gone", [RunStatus.PENDING], RunStatus.RUNNING, started_at=now - silent,
                      heartbeat_at=now - silent)  # fmt: skip
-    record = refresh(store, store.get_run("gone"))
+    record = reconcile(store, store.get_run("gone"))
     assert record.status.value == expected
     if expected == "FAILED":
         assert record.error.startswith("worker lost: Ray cluster unreachable and no heartbeat for")
@@ -117,7 +117,7 @@ def test_ray_job_on_an_unreachable_cluster_is_lost_only_when_silent(store, silen
 
 def test_a_redeploy_ends_the_serving_runs_it_replaced(store):
     from synapse_sdk.backend.schemas import NewRun
-    from synapse_sdk.execution.ray_serve import end_replaced
+    from synapse_sdk.execution.serving.ray_serve import end_replaced
 
     runs = (("serve-old", "scorer-2.1.0"), ("serve-other", "other-1.0.0"), ("serve-new", "scorer-2.1.0"))
     for run_id, app in runs:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from synapse_sdk.errors import ExecutionError, UsageError
-from synapse_sdk.execution.serve import create_serve_app, load_rest_actions
-from synapse_sdk.execution.serve_stats import RequestStats, percentile
+from synapse_sdk.execution.serving.app import create_serve_app, load_rest_actions
+from synapse_sdk.execution.serving.stats import RequestStats, percentile
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.plugins.run.run import Run
 from synapse_sdk.plugins.run.sinks import MemorySink
@@ -309,7 +309,7 @@ def test_serve_rejects_options_it_cannot_honour(plugin, store, args, message):
 
 
 def test_a_server_records_its_serving_run_through_the_http_backend(plugin, backend_server, tmp_path):
-    from synapse_sdk.backend.client import HttpBackend
+    from synapse_sdk.backend.http import HttpBackend
 
     port = free_port()
     env = {**os.environ, **backend_server.client_env, "SYNAPSE_HOME": str(tmp_path / "local")}
@@ -322,7 +322,8 @@ def test_a_server_records_its_serving_run_through_the_http_backend(plugin, backe
         stop_process(server)
     _, err = server.communicate()
     assert server.returncode == 0, err
-    with HttpBackend(backend_server.url, backend_server.token) as remote:
+    with HttpBackend(backend_server.url, backend_server.token) as http:
+        remote = http.runs
         (record,) = remote.list_runs()
         assert (record.status, record.method) == ("STOPPED", "restapi")
         assert record.metrics["requests"]["total"] == 1

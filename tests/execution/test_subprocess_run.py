@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from synapse_sdk.execution.process import is_alive
+from synapse_sdk.execution.local.process import is_alive
 from tests.conftest import SYNAPSE, run_cli
 
 CONFIG = """\
@@ -159,14 +159,15 @@ def test_a_restapi_action_run_directly_validates_its_params(plugin, store):
 
 
 def test_a_job_reports_through_the_http_backend(plugin, backend_server, tmp_path):
-    from synapse_sdk.backend.client import HttpBackend
+    from synapse_sdk.backend.http import HttpBackend
 
     env = {**backend_server.client_env, "SYNAPSE_HOME": str(tmp_path / "worker-home")}
     proc = run_cli("plugin", "run", "train", '{"lines": 50}', "--env", "API_TOKEN=s3cret-value", cwd=plugin,
                    env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "[INFO] line 49" in proc.stderr
-    with HttpBackend(backend_server.url, backend_server.token) as server:
+    with HttpBackend(backend_server.url, backend_server.token) as http:
+        server = http.runs
         (record,) = server.list_runs()
         assert (record.status, record.result["lines"], record.lost_events) == ("SUCCEEDED", 50, 0)
         assert server.count_logs(record.id) == 51
@@ -193,7 +194,7 @@ def _wait(predicate, timeout=30.0):
 def test_a_backend_outage_mid_run_loses_nothing_or_counts_what_it_lost(
     plugin, backend_server, tmp_path, retry_seconds, lines, loses
 ):
-    from synapse_sdk.backend.client import HttpBackend
+    from synapse_sdk.backend.http import HttpBackend
 
     env = {
         **backend_server.client_env,
@@ -203,7 +204,8 @@ def test_a_backend_outage_mid_run_loses_nothing_or_counts_what_it_lost(
     params = json.dumps({"lines": lines, "sleep": 0.02, "progress": False})  # only logs: exact counts
     submitted = run_cli("plugin", "run", "train", params, "--job-id", "outage", cwd=plugin, env=env)
     assert submitted.returncode == 0, submitted.stderr
-    with HttpBackend(backend_server.url, backend_server.token, retry_for=30) as server:
+    with HttpBackend(backend_server.url, backend_server.token, retry_for=30) as http:
+        server = http.runs
         _wait(lambda: server.count_logs("outage") >= 10)
         backend_server.stop()
         time.sleep(1.5)  # the outage itself: the worker keeps logging while nothing listens

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from synapse_sdk.backend.schemas import RunStatus
 from synapse_sdk.errors import ActionNotFound, ParamsError
-from synapse_sdk.plugins.categories.base import Action, run_record
+from synapse_sdk.execution.lifecycle import new_run as run_record
+from synapse_sdk.plugins.categories.base import Action
 from synapse_sdk.plugins.categories.neural_net import TrainAction
 from synapse_sdk.plugins.utils import get_action_class
 
@@ -205,7 +206,7 @@ def test_a_run_stopped_before_it_started_never_starts(store):
 
     action = gated()()
     action.gate.set()  # were it to start, it would finish at once
-    store.create_run(action.new_run_record())
+    store.create_run(run_record(action.run.id, "gated", None, {}, {}))
     store.transition(action.run.id, [RunStatus.PENDING], RunStatus.STOPPED, error="stopped before it started")
     with pytest.raises(RunConflict, match="is STOPPED, not PENDING; it cannot start"):
         action.run_action()

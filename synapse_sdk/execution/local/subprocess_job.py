@@ -1,6 +1,6 @@
 """The ``job`` method on this machine: a worker subprocess the CLI waits for and streams from.
 
-The job is submitted exactly like a background job (``jobs.submit_job``: detached supervisor,
+The job is submitted exactly like a background job (``local.jobs.submit_job``: detached supervisor,
 worker with the invocation's interpreter, recorded as a job), then followed from the run
 backend. Ctrl-C stops the worker (SIGTERM, then SIGKILL after ``STOP_GRACE`` seconds or a
 second Ctrl-C) and the run ends STOPPED.
@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synapse_sdk.backend.schemas import NewRun, RunRecord
+    from synapse_sdk.execution.base import RunHandle
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.plugins.run.sinks import RunSink
     from synapse_sdk.settings import Settings
@@ -29,32 +29,27 @@ class SubprocessJobExecutor:
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Submit, stream logs and progress to ``observers`` until the end; return the result."""
-        from synapse_sdk.backend import get_backend
         from synapse_sdk.execution.follow import follow_run, result_of
 
-        run_id = prepared.invocation.run_id
-        backend = get_backend(self.settings)
-        self.submit(prepared, prepared.new_run(is_job=True))
+        handle = self.submit(prepared)
         try:
-            return result_of(follow_run(backend, run_id, observers))
+            return result_of(follow_run(handle, observers))
         except KeyboardInterrupt:
-            self._stop(backend, run_id)
+            self._stop(handle)
             raise
 
-    def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
-        """Start the job in the background and return at once."""
-        from synapse_sdk.backend import get_backend
-        from synapse_sdk.execution.jobs import submit_job
+    def submit(self, prepared: Prepared) -> RunHandle:
+        """Start the job in the background and return its handle at once."""
+        from synapse_sdk.execution.local.jobs import submit_job
 
-        return submit_job(prepared.invocation, record, get_backend(self.settings), self.settings)
+        return submit_job(prepared, self.settings)
 
     @staticmethod
-    def _stop(backend: Any, run_id: str) -> None:
-        from synapse_sdk.execution.jobs import stop_job
-
+    def _stop(handle: RunHandle) -> None:
+        run_id = handle.run_id
         print(f"stopping run {run_id} (Ctrl-C again to kill it now)...", file=sys.stderr, flush=True)
         try:
-            record = stop_job(backend, run_id, grace=STOP_GRACE)
+            record = handle.stop(grace=STOP_GRACE)
         except KeyboardInterrupt:
-            record = stop_job(backend, run_id, grace=0)
+            record = handle.stop(grace=0)
         print(f"run {run_id} {record.status.value}: {record.error or ''}", file=sys.stderr, flush=True)

@@ -1,4 +1,4 @@
-"""``python -m synapse_sdk.execution.worker``: run one action from an invocation on stdin.
+"""``python -m synapse_sdk.execution.local.worker``: run one action from an invocation on stdin.
 
 SIGTERM raises ``ActionStopped`` inside the action, which ends the run STOPPED with its logs.
 What the action prints becomes log entries of its run. Every way the worker can end is
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 import traceback
 from types import FrameType
 
@@ -35,7 +34,7 @@ def main() -> int:
 
 def run_worker(invocation: Invocation, *, apply_env: bool) -> int:
     """Run one invocation in a process of its own (a local worker or a Ray job's driver)."""
-    from synapse_sdk.execution.local import run_in_process
+    from synapse_sdk.execution.local.inprocess import run_in_process
 
     signal.signal(signal.SIGTERM, _stop)
     try:
@@ -43,33 +42,22 @@ def run_worker(invocation: Invocation, *, apply_env: bool) -> int:
     except ActionStopped:
         return 143
     except SynapseError as exc:
-        fail_unstarted(invocation, str(exc), exc.exit_code)
+        _fail_unstarted(invocation, str(exc), exc.exit_code)
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:
         traceback.print_exc()
-        fail_unstarted(invocation, f"{type(exc).__name__}: {exc}", 1)
+        _fail_unstarted(invocation, f"{type(exc).__name__}: {exc}", 1)
         return 1
     return 0
 
 
-def fail_unstarted(invocation: Invocation, error: str, exit_code: int) -> None:
-    """A run that could not even start (bad config, bad params, import error) ends with its reason.
-
-    A run that did start has recorded its own end already, and is left as it is. The exit code
-    is kept in the run's ``extra`` so a CLI following the job exits like one that checked the
-    input itself (2 for bad input).
-    """
+def _fail_unstarted(invocation: Invocation, error: str, exit_code: int) -> None:
+    """A run that could not even start ends with its reason; one that started recorded its own end."""
     from synapse_sdk.backend import get_backend
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    from synapse_sdk.execution.lifecycle import fail_before_start
 
-    backend = get_backend()
-    record = backend.get_run(invocation.run_id)
-    if record.status in ACTIVE:
-        backend.transition(
-            invocation.run_id, ACTIVE, RunStatus.FAILED, finished_at=time.time(), error=error,
-            extra={**record.extra, "exit_code": exit_code},
-        )  # fmt: skip
+    fail_before_start(get_backend().runs, invocation.run_id, error, exit_code)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ first opens a plain TCP connection with a timeout (``SYNAPSE_RAY_CONNECT_TIMEOUT
 5 s) and turns a failure into one ``ExecutionError`` that says what to check.
 
 Every Ray executor also shares from here: ``RayExecutor`` (settings, address, resources),
-``ray_reason`` (Ray's error text in one line) and ``end_run`` (a run Ray failed ends with why).
+``resources`` and ``ray_runtime_env`` (what a run asks Ray for) and ``ray_reason`` (Ray's
+error text in one line).
 
 Addresses are what Ray accepts: ``HOST:PORT`` (the GCS, default port 6379),
 ``ray://HOST:PORT`` (Ray Client, 10001), ``http://HOST:PORT`` (the dashboard, 8265; Jobs only)
@@ -17,12 +18,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ExecutionError, UsageError
 
 if TYPE_CHECKING:
+    from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.settings import Settings
 
 NAMESPACE = "synapse"
@@ -156,8 +157,22 @@ def ray_reason(exc: BaseException | str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def end_run(store: Any, run_id: str, error: str, status: str = "FAILED") -> None:
-    """End a run that is still PENDING or RUNNING with ``error`` (no-op if it has ended already)."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+def resources(prepared: Prepared, num_cpus: float | None, num_gpus: float | None) -> dict[str, float]:
+    """Ray resource options: the flags if given, else the action's config.yaml values."""
+    action = prepared.config.actions[prepared.invocation.action]
+    chosen = {
+        "num_cpus": num_cpus if num_cpus is not None else action.num_cpus,
+        "num_gpus": num_gpus if num_gpus is not None else action.num_gpus,
+    }
+    return {k: v for k, v in chosen.items() if v is not None}
 
-    store.transition(run_id, ACTIVE, RunStatus(status), finished_at=time.time(), error=error)
+
+def ray_runtime_env(prepared: Prepared, settings: Settings) -> dict[str, Any]:
+    """The Ray runtime env of the action: its ``get_runtime_env()`` plus the backend settings."""
+    from synapse_sdk.runtime_env.ray import backend_env_vars, to_ray_runtime_env
+
+    inv = prepared.invocation
+    action = prepared.action_class.bare(prepared.config, inv.envs, plugin_path=inv.path)
+    return to_ray_runtime_env(
+        action.get_runtime_env(), prepared.config.package_manager, extra_env_vars=backend_env_vars(settings)
+    )

@@ -2,7 +2,8 @@
 
 The submission id is the run id. The run record keeps ``extra["ray"] = {"address",
 "dashboard", "submission_id", "kind": "job"}`` so any later ``synapse job`` command can ask
-Ray how the job is doing. The job's entrypoint is ``python -m synapse_sdk.execution.ray_job``
+Ray how the job is doing (:class:`RayJobHandle`). The job's entrypoint is
+``python -m synapse_sdk.execution.ray.job``
 in the uploaded plugin folder; it runs the action like a local worker does, reporting to the
 backend named by the runtime env. The invocation (params, secrets included) and the backend's
 token travel as a tiny package in the job's ``py_modules``, which Ray stores in the cluster and
@@ -25,16 +26,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synapse_sdk.backend.schemas import RunRecord, RunStatus
 from synapse_sdk.errors import ExecutionError
+from synapse_sdk.execution import lifecycle
+from synapse_sdk.execution.base import BaseHandle, Lost, silence
 from synapse_sdk.execution.invocation import Invocation
-from synapse_sdk.execution.ray_cluster import RayExecutor, end_run
+from synapse_sdk.execution.ray.cluster import RayExecutor, job_client, ray_reason, ray_runtime_env, resources
 
 if TYPE_CHECKING:
-    from synapse_sdk.backend.schemas import NewRun, RunRecord
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.plugins.run.sinks import RunSink
 
-ENTRYPOINT = "python -m synapse_sdk.execution.ray_job"
+ENTRYPOINT = "python -m synapse_sdk.execution.ray.job"
 INVOCATION_ENV = "SYNAPSE_INVOCATION"
 INVOCATION_FILE = "invocation.json"
 SECRETS_FILE = "environ.json"
@@ -49,25 +52,17 @@ class RayJobExecutor(RayExecutor):
 
     @staticmethod
     def check(address: str) -> None:
-        from synapse_sdk.execution.ray_cluster import job_client
-
         job_client(address)
 
     def run(self, prepared: Prepared, observers: list[RunSink]) -> Any:
         """Submit, follow the run's events until it ends, and return its result or raise."""
-        from synapse_sdk.backend import get_backend
         from synapse_sdk.execution.follow import follow_run, result_of
 
-        self.submit(prepared, prepared.new_run(is_job=True))
-        return result_of(
-            follow_run(get_backend(self.settings), prepared.invocation.run_id, observers), " on Ray"
-        )
+        return result_of(follow_run(self.submit(prepared), observers), " on Ray")
 
-    def submit(self, prepared: Prepared, record: NewRun) -> RunRecord:
-        """Create the PENDING run and submit it as a Ray job with the same id; returns at once."""
+    def submit(self, prepared: Prepared) -> RayJobHandle:
+        """Create the PENDING run and submit it as a Ray job with the same id; returns its handle at once."""
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.execution.ray_cluster import job_client, ray_reason
-        from synapse_sdk.execution.ray_task import ray_runtime_env, resources
         from synapse_sdk.runtime_env.ray import backend_secrets
 
         client = job_client(self.address)
@@ -80,9 +75,8 @@ class RayJobExecutor(RayExecutor):
             "submission_id": inv.run_id,
             "kind": "job",
         }
-        store = get_backend(self.settings)
-        extra = {**record.extra, "ray": ray_info}
-        store.create_run(record.model_copy(update={"is_job": True, "extra": extra}))
+        runs = get_backend(self.settings).runs
+        record = lifecycle.create(runs, prepared.new_run(is_job=True, extra={"ray": ray_info}))
         try:
             with invocation_package(prepared, backend_secrets(self.settings)) as (name, folder):
                 env.setdefault("env_vars", {})[INVOCATION_ENV] = name
@@ -101,9 +95,9 @@ class RayJobExecutor(RayExecutor):
                 )
         except Exception as exc:
             reason = f"Ray did not accept the job: {ray_reason(exc)}"
-            end_run(store, inv.run_id, reason)
+            lifecycle.fail(runs, inv.run_id, reason)
             raise ExecutionError(f"run {inv.run_id}: {reason}", run_id=inv.run_id) from exc
-        return store.get_run(inv.run_id)
+        return RayJobHandle(runs, record)
 
 
 @contextmanager
@@ -136,69 +130,43 @@ def read_invocation(name: str) -> Invocation:
 # -- what `synapse job get/logs/stop` do for a run submitted to Ray ---------------------------------
 
 
-def refresh(store: Any, record: RunRecord) -> RunRecord:
-    """Reconcile an active run with Ray's view of its job; unreachable Ray leaves it unchanged."""
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
-    from synapse_sdk.execution.ray_cluster import ray_reason
+class RayJobHandle(BaseHandle):
+    """A run submitted to the Ray Jobs API: Ray says whether its job lives (unreachable: the silence rule)."""
 
-    if record.extra["ray"].get("kind") == "serve":
-        from synapse_sdk.execution import ray_serve
+    kind = "job"
 
-        return ray_serve.refresh(store, record)
-    info = _job_info(record)
-    if info is None:
-        return _lost_if_silent(store, record)
-    status = str(getattr(info.status, "value", info.status))
-    if status in ("PENDING", "RUNNING"):
-        return record
-    store_record = store.get_run(record.id)
-    if store_record.status not in ACTIVE:
-        return store_record
-    if status == "STOPPED" or store_record.stop_requested:
-        new, error = RunStatus.STOPPED, "stopped: the Ray job was stopped"
-    elif status == "FAILED":
-        new, error = RunStatus.FAILED, f"Ray job failed: {ray_reason(info.message or 'no reason given')}"
-    else:
-        new, error = RunStatus.FAILED, f"Ray job ended {status} without recording an outcome"
-    _keep_ray_log_tail(store, record, info.message)
-    store.transition(record.id, ACTIVE, new, finished_at=time.time(), error=error)
-    return store.get_run(record.id)
+    def lost(self, record: RunRecord) -> Lost | None:
+        """Why Ray's job ended without the run recording its end, or None while it runs."""
+        info = _job_info(record)
+        if info is None:
+            return silence(record, "Ray cluster unreachable and ")
+        status = str(getattr(info.status, "value", info.status))
+        if status in ("PENDING", "RUNNING"):
+            return None
+        if status == "STOPPED" or record.stop_requested:
+            lost = Lost("stopped: the Ray job was stopped", RunStatus.STOPPED)
+        elif status == "FAILED":
+            lost = Lost(f"Ray job failed: {ray_reason(info.message or 'no reason given')}", RunStatus.FAILED)
+        else:
+            lost = Lost(f"Ray job ended {status} without recording an outcome", RunStatus.FAILED)
+        _keep_ray_log_tail(self.runs, record, info.message)
+        return lost
 
-
-def stop(store: Any, record: RunRecord, grace: float = 10.0) -> RunRecord:
-    """Stop the Ray job (SIGTERM, Ray kills it after its own timeout) and wait for the outcome."""
-    from synapse_sdk.execution.jobs import wait_for_end
-    from synapse_sdk.execution.ray_cluster import job_client
-
-    ray_info = record.extra["ray"]
-    if ray_info.get("kind") == "serve":
-        from synapse_sdk.execution import ray_serve
-
-        return ray_serve.stop(store, record)
-    store.update(record.id, stop_requested=1)
-    client = job_client(ray_info.get("dashboard") or ray_info["address"])
-    try:
-        client.stop_job(ray_info["submission_id"])
-    except Exception as exc:
-        raise ExecutionError(f"Ray could not stop job {record.id!r}: {exc}", run_id=record.id) from exc
-    ended = wait_for_end(store, record.id, grace + 5, poll=0.2)
-    if ended is not None:
-        return ended
-    end_run(store, record.id, f"stopped: Ray job did not end within {grace + 5:g}s", status="STOPPED")
-    return store.get_run(record.id)
-
-
-def _lost_if_silent(store: Any, record: RunRecord) -> RunRecord:
-    """Ray cannot be asked: a running job that stopped heartbeating is declared lost, as elsewhere."""
-    from synapse_sdk.backend.schemas import RunStatus
-    from synapse_sdk.execution.jobs import REMOTE_HEARTBEAT_TIMEOUT
-
-    silent = time.time() - (record.heartbeat_at or record.started_at or time.time())
-    if record.status is not RunStatus.RUNNING or silent <= REMOTE_HEARTBEAT_TIMEOUT:
-        return record
-    error = f"worker lost: Ray cluster unreachable and no heartbeat for {silent:.0f}s"
-    end_run(store, record.id, error)
-    return store.get_run(record.id)
+    def stop(self, grace: float = 10.0) -> RunRecord:
+        """Stop the Ray job (SIGTERM, Ray kills it after its own timeout) and wait for the outcome."""
+        record = self.record
+        ray_info = record.extra["ray"]
+        lifecycle.request_stop(self.runs, record.id)
+        client = job_client(ray_info.get("dashboard") or ray_info["address"])
+        try:
+            client.stop_job(ray_info["submission_id"])
+        except Exception as exc:
+            raise ExecutionError(f"Ray could not stop job {record.id!r}: {exc}", run_id=record.id) from exc
+        ended = self.wait_for_end(grace + 5, poll=0.2)
+        if ended is not None:
+            return ended
+        lifecycle.stop(self.runs, record.id, f"stopped: Ray job did not end within {grace + 5:g}s")
+        return self.refresh()
 
 
 def _job_info(record: RunRecord) -> Any:
@@ -207,8 +175,6 @@ def _job_info(record: RunRecord) -> Any:
     if address in _unreachable:
         return None
     try:
-        from synapse_sdk.execution.ray_cluster import job_client
-
         client = job_client(address)
     except Exception:  # noqa: BLE001 - an unreachable cluster must not break `synapse job list`
         _unreachable.add(address)  # ask once per process, not once per listed run
@@ -219,26 +185,26 @@ def _job_info(record: RunRecord) -> Any:
         return None
 
 
-def _keep_ray_log_tail(store: Any, record: RunRecord, message: str | None) -> None:
+def _keep_ray_log_tail(runs: Any, record: RunRecord, message: str | None) -> None:
     """Copy Ray's reason and the end of its job log into a run whose action logged nothing."""
     from synapse_sdk.backend.schemas import EventBatch
 
-    if store.count_logs(record.id):
+    if runs.count_logs(record.id):
         return
     ray_info = record.extra["ray"]
     text = ""
     try:
-        from synapse_sdk.execution.ray_cluster import job_client
-
         client = job_client(ray_info.get("dashboard") or ray_info["address"])
         text = client.get_job_logs(ray_info["submission_id"])
     except Exception:  # noqa: BLE001 - the log tail is a courtesy; the status change must happen
         pass
     lines = [line for line in f"{message or ''}\n{text}".splitlines() if line.strip()][-LOG_TAIL:]
     now = time.time()
-    rows = [(now, "ERROR", f"[ray] {line}", None, None) for line in lines]
+    rows: list[tuple[float, str, str | None, str | None, Any]] = [
+        (now, "ERROR", f"[ray] {line}", None, None) for line in lines
+    ]
     if rows:
-        store.write_events(record.id, EventBatch(logs=rows))
+        runs.write_events(record.id, EventBatch(logs=rows))
 
 
 # -- the job's entrypoint, inside the cluster --------------------------------------------------------
@@ -246,9 +212,11 @@ def _keep_ray_log_tail(store: Any, record: RunRecord, message: str | None) -> No
 
 def main() -> int:
     """Run the invocation of package ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
-    from synapse_sdk.execution.worker import run_worker
+    from synapse_sdk.execution.local.worker import run_worker
 
     invocation = read_invocation(os.environ.pop(INVOCATION_ENV))
+    if os.path.isdir(invocation.cwd):  # the user's folder, when the cluster shares this machine's files
+        os.chdir(invocation.cwd)
     return run_worker(invocation, apply_env=False)  # Ray has set the runtime env's variables
 
 

@@ -3,7 +3,7 @@
 ``synapse plugin run serve --ray-address ADDR`` deploys one Serve application per plugin,
 named ``code-version`` at route prefix ``/code/version``: each restapi action answers
 ``POST /code/version/{action}``. Every replica builds the very app of
-:mod:`synapse_sdk.execution.serve` (params validated by ``params_model``, 422 on bad input,
+:mod:`synapse_sdk.execution.serving.app` (params validated by ``params_model``, 422 on bad input,
 ``setup()`` once per replica, every request recorded with latency and throughput metrics)
 from the uploaded plugin folder. The deployment is one serving run: RUNNING once a replica
 is up, each replica start logged as a ``replica_started`` event (so a replica Serve restarted
@@ -18,15 +18,17 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synapse_sdk.backend.schemas import RunRecord, RunStatus
 from synapse_sdk.errors import ExecutionError, UsageError
-from synapse_sdk.execution.ray_cluster import end_run
+from synapse_sdk.execution import lifecycle
+from synapse_sdk.execution.base import BaseHandle, Lost, silence
 
 if TYPE_CHECKING:
+    from synapse_sdk.backend.protocol import RunsResource
     from synapse_sdk.plugins.config import PluginConfig
     from synapse_sdk.settings import Settings
 
@@ -77,8 +79,7 @@ def deploy(
     Serve's reason and raises ``ExecutionError``.
     """
     from synapse_sdk.backend import get_backend
-    from synapse_sdk.execution.ray_cluster import connect, ray_reason
-    from synapse_sdk.plugins.categories.base import run_record
+    from synapse_sdk.execution.ray.cluster import connect, ray_reason
     from synapse_sdk.runtime_env.ray import backend_secrets
 
     envs = dict(envs or {})
@@ -95,7 +96,6 @@ def deploy(
     name, prefix = app_name(config), route_prefix(config)
     url = f"http://{host}:{port}{prefix}"
     env = _runtime_env(plugin_path, config, settings, envs, names[0], run_id)
-    record = run_record(run_id, "serve", config, {}, envs)
     ray_info = {
         "address": address,
         "dashboard": dashboard,
@@ -103,9 +103,14 @@ def deploy(
         "app": name,
         "route_prefix": prefix,
     }
-    extra = {**record.extra, "ray": ray_info, "url": url, "routes": {n: f"{prefix}/{n}" for n in names}}
-    store = get_backend(settings)
-    store.create_run(record.model_copy(update={"method": "restapi", "is_job": True, "extra": extra}))
+    routes = {n: f"{prefix}/{n}" for n in names}
+    record = lifecycle.new_run(
+        run_id, "serve", config, {}, envs, method="restapi", is_job=True,
+        extra={"ray": ray_info, "url": url, "routes": routes},
+    )  # fmt: skip
+    extra = record.extra
+    store = get_backend(settings).runs
+    lifecycle.create(store, record)
     try:
         serve.start(http_options={"host": host, "port": port})
         host, port = _proxy_address(host, port)
@@ -125,7 +130,7 @@ def deploy(
             reason += f"; last replica error: {replica_errors[-1]}"
         with contextlib.suppress(Exception):
             serve.delete(name)  # a failed app would keep restarting replicas
-        end_run(store, run_id, reason)
+        lifecycle.fail(store, run_id, reason)
         raise ExecutionError(
             f"{reason} (run {run_id}; see 'synapse job logs {run_id}')", run_id=run_id
         ) from exc
@@ -133,7 +138,7 @@ def deploy(
     return {"run_id": run_id, "app": name, "url": url, "routes": extra["routes"], "docs": f"{url}/docs"}
 
 
-def end_replaced(store: Any, app: str, run_id: str) -> None:
+def end_replaced(store: RunsResource, app: str, run_id: str) -> None:
     """A redeploy replaces the app in place: the serving runs it replaced end STOPPED."""
     from synapse_sdk.backend.schemas import ACTIVE
 
@@ -145,19 +150,17 @@ def end_replaced(store: Any, app: str, run_id: str) -> None:
             and ray_info.get("kind") == "serve"
             and ray_info.get("app") == app
         ):
-            end_run(store, old.id, f"stopped: replaced by serving run {run_id}", status="STOPPED")
+            lifecycle.stop(store, old.id, f"stopped: replaced by serving run {run_id}")
 
 
 def _runtime_env(plugin_path: Path, config: PluginConfig, settings: Settings, envs: dict[str, str],
                  action: str, run_id: str) -> dict[str, Any]:  # fmt: skip
     """The replicas' Ray runtime env: the action's ``get_runtime_env()``, uploaded, plus the backend."""
-    from synapse_sdk.execution.serve import _serving_instance
     from synapse_sdk.plugins.loader import load_action_class
-    from synapse_sdk.plugins.run.run import Run
     from synapse_sdk.runtime_env.ray import backend_env_vars, to_ray_runtime_env, upload_working_dir
 
     cls = load_action_class(plugin_path, config, action)
-    instance = _serving_instance(cls, config, plugin_path, envs, Run(run_id), False)
+    instance = cls.bare(config, envs, plugin_path=plugin_path)
     env = to_ray_runtime_env(
         instance.get_runtime_env(), config.package_manager, extra_env_vars=backend_env_vars(settings)
     )
@@ -192,16 +195,15 @@ class ReplicaState:
     def __init__(self, run_id: str, envs: dict[str, str]) -> None:
         from synapse_sdk._redact import secret_values
         from synapse_sdk.backend import get_backend
-        from synapse_sdk.backend.schemas import RunStatus
-        from synapse_sdk.execution.serve import create_serve_app, load_rest_actions
-        from synapse_sdk.execution.serve_stats import RequestStats
+        from synapse_sdk.execution.serving.app import create_serve_app, load_rest_actions
+        from synapse_sdk.execution.serving.stats import RequestStats
         from synapse_sdk.plugins.config import PluginConfig
         from synapse_sdk.plugins.run.run import Run
         from synapse_sdk.plugins.run.sinks import BackendSink
 
         folder = Path.cwd()
         config = PluginConfig.load(folder)
-        backend = get_backend()
+        backend = get_backend().runs
         self.run = Run(run_id, [BackendSink(backend)], secrets=secret_values(envs))
         self.stats = RequestStats(self.run)
         self.replica = _replica_id()
@@ -215,10 +217,7 @@ class ReplicaState:
             actions, self.stats, title=config.name, version=config.version, run_id=run_id
         )
         self.app = strip_root_path(inner)
-        backend.transition(
-            run_id, [RunStatus.PENDING], RunStatus.RUNNING, started_at=time.time(),
-            heartbeat_at=time.time(), host=socket.gethostname(), pid=os.getpid(),
-        )  # fmt: skip
+        lifecycle.mark_started(backend, run_id)
         starts = 1 + sum(e.event == "replica_started" for e in backend.get_logs(run_id))
         self.run.log(
             "replica_started",
@@ -254,8 +253,10 @@ def _proxy_address(host: str, port: int) -> tuple[str, int]:
     try:
         from ray.serve.context import _get_global_client
 
-        config = _get_global_client().http_config
-        return str(config.host), int(config.port)
+        client = _get_global_client()
+        if client is None:
+            return host, port
+        return str(client.http_config.host), int(client.http_config.port)
     except Exception:  # noqa: BLE001 - a private API; fall back to what was asked for
         return host, port
 
@@ -272,48 +273,49 @@ def _replica_id() -> str:
 # -- what `synapse job get/stop` do for a serving run --------------------------------------------------
 
 
-def refresh(store: Any, record: Any) -> Any:
-    """Reconcile a serving run with Serve's view of its app (via the dashboard's REST API)."""
-    import httpx
+class RayServeHandle(BaseHandle):
+    """A serving run on Ray Serve: it lives as long as its Serve application (asked of the dashboard)."""
 
-    from synapse_sdk.backend.schemas import ACTIVE, RunStatus
+    kind = "serve"
 
-    ray_info = record.extra["ray"]
-    dashboard = ray_info.get("dashboard")
-    if not dashboard:
-        return record
-    base = dashboard if "://" in dashboard else f"http://{dashboard}"
-    try:
-        reply = httpx.get(f"{base}/api/serve/applications/", timeout=5)
-        reply.raise_for_status()
-        apps = reply.json().get("applications") or {}
-    except (httpx.HTTPError, ValueError):
-        return record
-    app = apps.get(ray_info["app"])
-    if app is None or app.get("status") == "NOT_STARTED":
-        new, error = RunStatus.STOPPED, f"Serve application {ray_info['app']!r} is no longer deployed"
-    elif app.get("status") == "DEPLOY_FAILED":
-        new, error = RunStatus.FAILED, f"Serve could not deploy: {app.get('message') or 'no reason given'}"
-    else:
-        return record
-    store.transition(record.id, ACTIVE, new, finished_at=time.time(), error=error)
-    return store.get_run(record.id)
+    def lost(self, record: RunRecord) -> Lost | None:
+        """The app is gone or failed to deploy; an unreachable dashboard leaves the silence rule."""
+        import httpx
 
+        ray_info = record.extra["ray"]
+        dashboard = ray_info.get("dashboard")
+        if not dashboard:
+            return silence(record)
+        base = dashboard if "://" in dashboard else f"http://{dashboard}"
+        try:
+            reply = httpx.get(f"{base}/api/serve/applications/", timeout=5)
+            reply.raise_for_status()
+            apps = reply.json().get("applications") or {}
+        except (httpx.HTTPError, ValueError):
+            return silence(record, "Ray dashboard unreachable and ")
+        app = apps.get(ray_info["app"])
+        if app is None or app.get("status") == "NOT_STARTED":
+            return Lost(f"Serve application {ray_info['app']!r} is no longer deployed", RunStatus.STOPPED)
+        if app.get("status") == "DEPLOY_FAILED":
+            reason = f"Serve could not deploy: {app.get('message') or 'no reason given'}"
+            return Lost(reason, RunStatus.FAILED)
+        return None
 
-def stop(store: Any, record: Any) -> Any:
-    """Delete the Serve application and end the serving run STOPPED."""
-    from synapse_sdk.execution.ray_cluster import connect
+    def stop(self, grace: float = 10.0) -> RunRecord:
+        """Delete the Serve application and end the serving run STOPPED."""
+        from synapse_sdk.execution.ray.cluster import connect
 
-    ray_info = record.extra["ray"]
-    store.update(record.id, stop_requested=1)
-    connect(ray_info["address"])
-    from ray import serve
+        record = self.record
+        ray_info = record.extra["ray"]
+        lifecycle.request_stop(self.runs, record.id)
+        connect(ray_info["address"])
+        from ray import serve
 
-    try:
-        serve.delete(ray_info["app"])
-    except Exception as exc:
-        raise ExecutionError(
-            f"Ray Serve could not delete {ray_info['app']!r}: {exc}", run_id=record.id
-        ) from exc
-    end_run(store, record.id, f"stopped: Serve application {ray_info['app']!r} deleted", status="STOPPED")
-    return store.get_run(record.id)
+        try:
+            serve.delete(ray_info["app"])
+        except Exception as exc:
+            raise ExecutionError(
+                f"Ray Serve could not delete {ray_info['app']!r}: {exc}", run_id=record.id
+            ) from exc
+        lifecycle.stop(self.runs, record.id, f"stopped: Serve application {ray_info['app']!r} deleted")
+        return self.refresh()

@@ -19,28 +19,22 @@ Example::
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import time
-import uuid
-from collections.abc import Callable
-from functools import lru_cache
+import copy
+from functools import cached_property, lru_cache
 from pathlib import Path
-from types import CoroutineType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from synapse_sdk._redact import redact, secret_values
-from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunStatus
-from synapse_sdk.errors import ActionStopped, ParamsError, RunConflict
+from synapse_sdk.errors import ConfigError, ParamsError
 from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.config import PluginConfig, describe_errors
-from synapse_sdk.plugins.run.run import Run
-from synapse_sdk.plugins.run.sinks import BackendSink, RunSink
 
-_HOST = socket.gethostname()
+if TYPE_CHECKING:
+    from synapse_sdk.plugins.run.run import Run
+
+#: What ``plugin_config`` may be: a config, its mapping, or the path of config.yaml or its folder.
+ConfigSource = PluginConfig | dict[str, Any] | str | Path | None
 
 
 class Action:
@@ -48,8 +42,12 @@ class Action:
 
     Only ``start()`` is required. Optional: ``params_model`` (a pydantic model validating
     ``params``), ``progress_categories`` (category -> description) and ``get_runtime_env()``.
-    Inside ``start()``, ``self.params`` holds the validated params as a dict and ``self.run``
-    records logs, progress and metrics.
+    Inside ``start()``, ``self.params`` holds the validated params as a dict, ``self.run``
+    records logs, progress and metrics, and ``self.run.path`` is the run's own folder for
+    whatever the action writes.
+
+    Constructing an action validates its params and nothing else: whoever runs it (an
+    executor, or ``run_action()``) attaches its run.
     """
 
     name: ClassVar[str] = ""
@@ -72,38 +70,81 @@ class Action:
     def __init__(
         self,
         params: dict[str, Any] | None = None,
-        plugin_config: PluginConfig | dict[str, Any] | str | Path | None = None,
+        plugin_config: ConfigSource = None,
         envs: dict[str, str] | None = None,
         *,
         plugin_path: str | Path | None = None,
         run: Run | None = None,
         run_id: str | None = None,
-        observers: list[RunSink] | None = None,
-        debug: bool = False,
-        backend: Any = None,
     ) -> None:
-        self.plugin_path = _plugin_path(plugin_config, plugin_path)
-        self.plugin_config = _as_config(plugin_config, self.plugin_path)
-        self.envs = dict(envs or {})
-        self.debug = debug
+        """Validate ``params``; ``plugin_config`` is a config, its mapping, or config.yaml's path or
+        folder, and ``plugin_path`` the plugin's folder when the config does not say where it is.
+        ``run`` / ``run_id`` name the run to report to (the default: a new run at ``run_action()``)."""
+        self._locate(plugin_config, plugin_path, envs)
         self.raw_params = dict(params or {})
         self.validated_params = self.validate_params(self.raw_params)
         self.params: dict[str, Any] = (
             self.validated_params.model_dump() if self.validated_params is not None else dict(self.raw_params)
         )
-        self._backend = backend
-        #: Set by an executor that keeps the run's books itself (a Ray task's owner: it created
-        #: the run and is the one that can stop it): the action then starts without checking
-        #: the run and hands its end (status and fields) to this function instead of storing it.
-        self.end_recorder: Callable[[Any, dict[str, Any]], None] | None = None
-        if run is None:
-            run = Run(
-                run_id or uuid.uuid4().hex[:16],
-                [BackendSink(self.backend), *(observers or [])],
-                secrets=lambda: secret_values(self.raw_params, self.envs),
-                progress_categories=self.progress_categories,
+        self.attached_run: Run | None = run
+        self.requested_run_id = run_id
+        self.debug = False
+
+    @classmethod
+    def bare(
+        cls, plugin_config: ConfigSource = None, envs: dict[str, str] | None = None, *,
+        plugin_path: str | Path | None = None,
+    ) -> Action:  # fmt: skip
+        """An instance without params, for what needs no request: ``get_runtime_env()``, ``setup()``
+        before serving; each request then gets its own copy with ``with_params()``."""
+        action = object.__new__(cls)
+        action._locate(plugin_config, plugin_path, envs)
+        action.raw_params, action.validated_params, action.params = {}, None, {}
+        action.attached_run, action.requested_run_id, action.debug = None, None, False
+        return action
+
+    @property
+    def run(self) -> Run:
+        """The run this action reports to: the one its executor attached, else (first used
+        programmatically) a new run reporting to the configured backend."""
+        if self.attached_run is None:
+            from synapse_sdk.backend import get_backend
+            from synapse_sdk.execution.action_run import default_run
+
+            self.attached_run = default_run(self, get_backend().runs)
+        return self.attached_run
+
+    @run.setter
+    def run(self, run: Run) -> None:
+        self.attached_run = run
+
+    def with_params(self, params: BaseModel | dict[str, Any]) -> Action:
+        """A copy of this action for one request: what ``setup()`` loaded is shared, params are its own
+        (a model instance is taken as validated; a mapping is validated here)."""
+        copied = copy.copy(self)
+        if isinstance(params, BaseModel):
+            copied.validated_params = params
+            copied.raw_params = copied.params = params.model_dump()
+        else:
+            copied.raw_params = dict(params)
+            copied.validated_params = self.validate_params(copied.raw_params)
+            copied.params = (
+                copied.validated_params.model_dump()
+                if copied.validated_params is not None
+                else copied.raw_params
             )
-        self.run = run
+        return copied
+
+    def _locate(self, plugin_config: ConfigSource, plugin_path: str | Path | None,
+                envs: dict[str, str] | None) -> None:  # fmt: skip
+        self.plugin_path = _plugin_path(plugin_config, plugin_path)
+        self._config_source = plugin_config
+        self.envs = dict(envs or {})
+
+    @cached_property
+    def plugin_config(self) -> PluginConfig | None:
+        """The plugin's config (read on first use), or None for an action used without a plugin."""
+        return _as_config(self._config_source, self.plugin_path)
 
     # -- what authors override ------------------------------------------------------------------
 
@@ -142,15 +183,6 @@ class Action:
             ) from None
 
     @property
-    def backend(self) -> Any:
-        """The run backend the action reports to (the embedded store unless configured)."""
-        if self._backend is None:
-            from synapse_sdk.backend import get_backend
-
-            self._backend = get_backend()
-        return self._backend
-
-    @property
     def action_method(self) -> str:
         """How this action runs according to config.yaml (falls back to the class default)."""
         config = self.plugin_config
@@ -158,123 +190,15 @@ class Action:
             return config.actions[self.name].method
         return self.method
 
-    def new_run_record(self, is_job: bool = False) -> Any:
-        """What to store about this run when it is created (params and envs redacted)."""
-        return run_record(
-            self.run.id,
-            self.name or type(self).__name__,
-            self.plugin_config,
-            self.raw_params,
-            self.envs,
-            category=self.category,
-            is_job=is_job,
-        )
-
     def run_action(self) -> Any:
-        """Run ``start()`` and record the run: RUNNING, then SUCCEEDED, FAILED or STOPPED."""
-        self._mark_running()
-        try:
-            result = self.start()
-            if isinstance(result, CoroutineType):
-                import asyncio
+        """Run ``start()`` here and record the run: RUNNING, then SUCCEEDED, FAILED or STOPPED.
 
-                result = asyncio.run(result)
-            result = as_json(result)
-        except ActionStopped:
-            self.run.log_message("stopped on request", "WARNING")
-            self._finish(RunStatus.STOPPED, error="stopped on request")
-            raise
-        except BaseException as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            self.run.log_message(f"action failed: {message}", "ERROR")
-            self._finish(RunStatus.FAILED, error=message)
-            raise
-        self._finish(RunStatus.SUCCEEDED, result=result)
-        return result
-
-    def _mark_running(self) -> None:
-        """Start only a PENDING run (one created for it; programmatic use creates it here).
-
-        RUNNING is recorded by the run's flusher beside the action, not before it: the
-        check is one read, and a run that ends first carries its start in its final write.
-        With an ``end_recorder``, whoever set it vouches for the run and nothing is checked.
+        The run reports to the configured backend (the embedded store unless ``SYNAPSE_HOST``
+        is set); an action built without a run gets a new one.
         """
-        now = time.time()
-        started = {"started_at": now, "heartbeat_at": now, "host": _HOST, "pid": os.getpid()}
-        if self.end_recorder is not None:
-            self.run.mark_started(started)
-            return
-        backend = self.backend
-        status = backend.run_status(self.run.id)
-        if status is None:
-            try:
-                backend.create_run(self.new_run_record())
-                status = RunStatus.PENDING
-            except RunConflict:  # created meanwhile by someone else
-                status = backend.run_status(self.run.id)
-        if status is not RunStatus.PENDING:
-            shown = status.value if status else "gone"
-            raise RunConflict(f"run {self.run.id!r} is {shown}, not PENDING; it cannot start")
-        self.run.mark_started(started)
+        from synapse_sdk.execution.action_run import run_programmatic
 
-    def _finish(self, status: Any, **fields: Any) -> None:
-        started = self.run.close() or {}  # every event is stored before the end
-        end = {"finished_at": time.time(), "lost_events": self.run.lost, **started, **fields}
-        if self.end_recorder is not None:
-            self.end_recorder(status, end)
-        else:
-            self.backend.transition(self.run.id, ACTIVE, status, **end)
-
-
-def as_json(value: Any) -> Any:
-    """``value`` as it comes back from JSON (what the run stores): tuples become lists, dates text.
-
-    A value made only of JSON's own types comes back as itself, without the round trip.
-    """
-    if _is_json(value):
-        return value
-    return json.loads(json.dumps(value, default=str))
-
-
-def _is_json(value: Any) -> bool:
-    kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
-        return True
-    if kind is dict:
-        return all(type(k) is str and _is_json(v) for k, v in value.items())
-    if kind is list:
-        return all(_is_json(v) for v in value)
-    return False
-
-
-def run_record(
-    run_id: str,
-    action: str,
-    config: PluginConfig | None,
-    params: dict[str, Any],
-    envs: dict[str, str],
-    *,
-    category: Category | str | None = None,
-    is_job: bool = False,
-    extra: dict[str, Any] | None = None,
-) -> Any:
-    """The ``NewRun`` stored when a run is created; params and envs are redacted.
-
-    ``extra`` adds to what the record's ``extra`` holds (the envs), e.g. where the run executes.
-    """
-    category = category or (config.category if config else None)
-    method = config.actions[action].method if config and action in config.actions else None
-    return NewRun(
-        id=run_id,
-        action=action,
-        plugin_code=config.code if config else None,
-        plugin_version=config.version if config else None,
-        category=getattr(category, "value", category),
-        method=method,
-        params=redact(params),
-        is_job=is_job,
-        extra={"envs": redact(envs), **(extra or {})} if envs else dict(extra or {}),
-    )
+        return run_programmatic(self)
 
 
 def read_requirements(plugin_path: Path | None) -> list[str]:
@@ -326,11 +250,24 @@ def _as_config(plugin_config: Any, plugin_path: Path | None) -> PluginConfig | N
 def _plugin_entrypoint(
     cls: type[Action], plugin_config: Any, plugin_path: str | Path | None
 ) -> type[Action] | None:
-    """For a category base class, the plugin's own class for the same action, if the config names one."""
+    """For a category base class, the plugin's own class for the same action, if the config names one.
+
+    The plugin's code is imported from its folder: ``plugin_path``, the folder of a config path,
+    or the current folder when it holds the plugin's config.yaml.
+    """
     from synapse_sdk.plugins.loader import load_action_class
 
     folder = _plugin_path(plugin_config, plugin_path)
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(f"plugin_path {str(folder)!r}: no such folder; pass the folder holding the plugin")
     config = _as_config(plugin_config, folder)
     if config is None or cls.name not in config.actions:
         return None
-    return load_action_class(folder or Path.cwd(), config, cls.name)
+    if folder is None:
+        entrypoint = config.actions[cls.name].entrypoint
+        raise ConfigError(
+            f"plugin_config: {config.code!r} names {entrypoint!r} for action {cls.name!r}, but not where "
+            f"the plugin's code is; pass plugin_path='path/to/{config.code}' (the folder holding "
+            f"{entrypoint.split('.')[0]}/), or plugin_config as the path of its config.yaml"
+        )
+    return load_action_class(folder, config, cls.name)

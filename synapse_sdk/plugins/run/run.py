@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from synapse_sdk._redact import mask_text
@@ -47,8 +48,10 @@ class Run:
         start_mark_delay: float = START_MARK_DELAY,
         secrets: Iterable[str] | Callable[[], Iterable[str]] = (),
         progress_categories: Mapping[str, str] | None = None,
+        folder: str | Path | None = None,
     ) -> None:
         self.id = run_id
+        self._folder = Path(folder) if folder is not None else None
         self.sinks = list(sinks)
         self.flush_interval = flush_interval
         self.batch_size = batch_size
@@ -82,6 +85,25 @@ class Run:
             source = self._secret_source
             self._secrets = [s for s in (source() if callable(source) else source) if s]
         return self._secrets
+
+    @property
+    def folder(self) -> Path:
+        """Where the run's working folder is (``SYNAPSE_HOME/runs/<id>/`` unless the executor chose
+        another), whether or not it exists yet."""
+        if self._folder is None:
+            from synapse_sdk.settings import Settings
+
+            self._folder = Settings.from_env().runs_dir / self.id
+        return self._folder
+
+    @property
+    def path(self) -> Path:
+        """The run's own working folder: where the action writes what it makes (checkpoints,
+        models, reports). Created on first use; ``synapse job get`` shows it and
+        ``synapse job prune`` frees it."""
+        folder = self.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     # -- the action-facing API ------------------------------------------------------------------
 

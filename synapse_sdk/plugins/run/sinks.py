@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from synapse_sdk.backend.schemas import EventBatch
+from synapse_sdk.errors import RunNotFound
 
 if TYPE_CHECKING:
-    from synapse_sdk.backend.store.runs import RunStore
+    from synapse_sdk.backend.protocol import RunsResource
+
+#: Seconds a batch waits for its run's record to appear: a worker may start before the
+#: process that submitted it has stored the run (a Ray task is dispatched while its owner writes).
+RUN_APPEARS_WITHIN = 5.0
 
 
 @runtime_checkable
@@ -21,13 +27,28 @@ class RunSink(Protocol):
 
 
 class BackendSink:
-    """Writes events into a run backend (the embedded store or the HTTP client)."""
+    """Writes events into a run backend (the embedded store or the HTTP client).
 
-    def __init__(self, backend: RunStore) -> None:
-        self.backend = backend
+    A batch for a run that does not exist yet is retried until the run appears, for up to
+    ``RUN_APPEARS_WITHIN`` seconds; then it fails, and the run counts its events as lost.
+    """
+
+    def __init__(self, runs: RunsResource, appears_within: float = RUN_APPEARS_WITHIN) -> None:
+        self.runs = runs
+        self.appears_within = appears_within
 
     def write(self, run_id: str, batch: EventBatch) -> bool:
-        return self.backend.write_events(run_id, batch)
+        deadline, delay = None, 0.01
+        while True:
+            try:
+                return self.runs.write_events(run_id, batch)
+            except RunNotFound:
+                now = time.monotonic()
+                deadline = deadline or now + self.appears_within
+                if now + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
 
 class MemorySink:

@@ -16,11 +16,11 @@ def set_action(plugin: Path, method: str, extra: str = "") -> None:
 
 def wait_for_end(store: Any, run_id: str, timeout: float = 90.0) -> Any:
     """Poll (with ``jobs.refresh``, as ``synapse job get`` does) until the run is terminal."""
-    from synapse_sdk.execution.jobs import refresh
+    from synapse_sdk.execution.base import reconcile
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        record = refresh(store, store.get_run(run_id))
+        record = reconcile(store, store.get_run(run_id))
         if record.status.is_terminal:
             return record
         time.sleep(0.3)

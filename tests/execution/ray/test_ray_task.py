@@ -237,3 +237,64 @@ def test_a_task_that_cannot_start_in_its_worker_ends_failed_with_why(ray_cluster
     assert run.status is RunStatus.FAILED
     assert run.error.startswith("could not start: ParamsError: invalid params for action 'probe'")
     assert "refused inside the Ray worker" in run.error
+
+
+SLOW_START = """\
+import time
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+class Train(TrainAction):
+    def start(self):
+        self.run.log_message("working")
+        time.sleep(0.3)
+        return {"done": True}
+"""
+RACE_CONFIG = """\
+code: racer
+name: Racer
+version: 0.1.0
+category: neural_net
+actions:
+  train:
+    entrypoint: plugin.train.Train
+    method: task
+"""
+
+
+class DelayedCreate:
+    """The owner's store with its run creation delayed: fault injection for the race below."""
+
+    def __init__(self, runs, delay: float) -> None:
+        self._runs, self._delay = runs, delay
+
+    def __getattr__(self, name):
+        return getattr(self._runs, name)
+
+    def create_run(self, new):
+        time.sleep(self._delay)
+        return self._runs.create_run(new)
+
+
+def test_a_task_that_starts_before_its_owner_records_it_keeps_its_start(
+    ray_cluster, make_plugin, store, monkeypatch
+):
+    """The owner submits the task, then creates the run: the worker's start mark may come first."""
+    from synapse_sdk.execution.ray.task import RayTaskExecutor
+    from synapse_sdk.execution.runner import prepare
+    from synapse_sdk.settings import Settings
+
+    for key, value in ray_cluster.env.items():
+        monkeypatch.setenv(key, value)
+    plugin = make_plugin(RACE_CONFIG, {"train.py": SLOW_START})
+    executor = RayTaskExecutor(Settings.from_env(), ray_cluster.address)
+    executor.runs = DelayedCreate(executor.runs, 1.5)
+    prepared = prepare("train", {}, path=plugin, local_env=False)
+    started = time.monotonic()
+    assert executor.run(prepared, []) == {"done": True}
+    assert time.monotonic() - started >= 1.5  # the record really came late
+    record = store.get_run(prepared.invocation.run_id)
+    assert record.status is RunStatus.SUCCEEDED
+    assert record.started_at is not None and record.started_at <= record.finished_at
+    assert record.pid != os.getpid()  # the worker's start mark, not the owner's
+    assert [e.message for e in store.get_logs(record.id)] == ["working"]
+    assert record.lost_events == 0

@@ -1,0 +1,1 @@
+"""Running actions on this machine: in this process, or as background worker processes."""

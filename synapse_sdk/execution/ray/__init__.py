@@ -1,0 +1,1 @@
+"""Running actions on a Ray cluster: jobs through the Jobs API, tasks as remote functions."""

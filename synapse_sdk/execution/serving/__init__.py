@@ -1,0 +1,1 @@
+"""Serving ``restapi`` actions: the FastAPI app, uvicorn on this machine, Ray Serve on a cluster."""
