@@ -31,7 +31,7 @@ class Probe(Action):
     name = "probe"
 
     def start(self):
-        return {"six": six.__version__, "lock": os.path.isfile("requirements.lock")}
+        return {"six": six.__version__, "lock": os.path.isfile(self.plugin_path / "requirements.lock")}
 """
 
 

@@ -10,14 +10,20 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.data_validation import ValidationAction as BaseValidationAction
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DATASET = Path(__file__).resolve().parents[1] / "sample_data" / "dataset.json"
 REQUIRED = ("id", "width", "height", "annotations")
 
 
 class ValidationParams(BaseModel):
-    dataset_path: str = "sample_data/dataset.json"
-    allowed_labels: list[str] = Field(default_factory=lambda: ["car", "person", "bicycle"], min_length=1)
-    fail_on_error: bool = False
+    dataset_path: str | None = Field(
+        None,
+        description="A JSON list of records with id, width, height and annotations (relative to the "
+        "current folder, never to the plugin folder). Default: the bundled sample_data/dataset.json.",
+    )
+    allowed_labels: list[str] = Field(
+        default_factory=lambda: ["car", "person", "bicycle"], min_length=1, description="The known labels"
+    )
+    fail_on_error: bool = Field(False, description="Fail the run when a record has a problem")
 
 
 def check_record(record, allowed, seen_ids):
@@ -48,8 +54,9 @@ class ValidationAction(BaseValidationAction):
     progress_categories = {"validation": "Checking records"}
 
     def start(self):
-        path = Path(self.params["dataset_path"]).expanduser()
-        records = json.loads((path if path.is_absolute() else PLUGIN_DIR / path).read_text(encoding="utf-8"))
+        given = self.params["dataset_path"]
+        dataset = SAMPLE_DATASET if given is None else Path(given).expanduser().resolve()
+        records = json.loads(dataset.read_text(encoding="utf-8"))
         allowed = set(self.params["allowed_labels"])
         self.run.log_message(f"Validating {len(records)} record(s)")
         errors, seen = [], set()

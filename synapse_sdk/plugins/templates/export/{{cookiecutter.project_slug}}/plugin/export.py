@@ -1,24 +1,47 @@
 """The ``export`` action: a ``BaseExporter`` that writes each item as COCO-style JSON.
 
-``ExportAction`` reads the items (for now from the JSON/JSONL file named in
+``CocoExportAction`` reads the items (for now from the JSON/JSONL file named in
 ``filter.source``), then for every item runs ``before_convert`` -> ``convert_data`` ->
 ``after_convert`` and saves the result (and the original file) under
 ``<storage>/<path>/<name>/``, reporting progress as ``dataset_conversion``. Until storage
 providers are connected, ``storage`` is a local folder, or an id ``N`` meaning the folder
 ``$SYNAPSE_HOME/storages/N``.
+
+Left unset, ``filter`` exports the bundled sample_data/ground_truth.json and ``storage`` is the
+run's folder. Paths the user passes are relative to the current folder (where they ran the
+command), never to the plugin folder: a published release is read-only.
 """
 
 import json
 from collections import Counter
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from synapse_sdk.plugins.categories.export.actions.export import ExportParams
-from synapse_sdk.plugins.categories.export.templates.plugin import BaseExporter
+from pydantic import Field
+from synapse_sdk.plugins.categories.export import BaseExporter, ExportAction, ExportParams
+
+SAMPLE_ITEMS = Path(__file__).resolve().parents[1] / "sample_data" / "ground_truth.json"
 
 
 class CocoExportParams(ExportParams):
-    output_format: Literal["coco", "raw"] = "coco"
-    include_metadata: bool = True
+    name: str = Field("sample_export", description="The export's folder, created in <storage>/<path>/")
+    storage: int | str | None = Field(
+        None,
+        description="Where exports go: a storage id N ($SYNAPSE_HOME/storages/N) or a local folder "
+        "(relative to the current folder). Default: the run's folder.",
+    )
+    target: Literal["assignment", "ground_truth", "task"] = Field(
+        "ground_truth", description="What the items are"
+    )
+    filter: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Which items: {"source": "items.json"} names a JSON list or JSONL file of items '
+        "(relative to the current folder). Default: the bundled sample_data/ground_truth.json.",
+    )
+    output_format: Literal["coco", "raw"] = Field(
+        "coco", description="coco: COCO images/annotations/categories; raw: each item's data as it is"
+    )
+    include_metadata: bool = Field(True, description="Add an info block (source id, target) to each file")
 
 
 class Exporter(BaseExporter):
@@ -76,3 +99,34 @@ class Exporter(BaseExporter):
         if counts:
             self.run.set_metrics(dict(counts), "labels")
         self.run.log_message(f"Labels exported: {dict(counts)}")
+
+    @classmethod
+    def as_action(cls):
+        """The ``export`` action that runs this exporter: ``CocoExportAction``."""
+        return CocoExportAction
+
+
+class CocoExportAction(ExportAction):
+    """``ExportAction`` with this plugin's defaults: the sample items, exported into the run's folder.
+
+    It resolves ``filter.source`` and a folder ``storage`` against the current folder before the
+    base action reads and writes them, so nothing is ever read from or written to a path relative
+    to the plugin folder.
+    """
+
+    params_model = CocoExportParams
+    exporter_class = Exporter
+
+    def start(self):
+        params = dict(self.params)
+        if not params["filter"]:
+            params["filter"] = {"source": str(SAMPLE_ITEMS)}
+        elif params["filter"].get("source"):
+            source = Path(params["filter"]["source"]).expanduser().resolve()
+            params["filter"] = {**params["filter"], "source": str(source)}
+        if params["storage"] is None:
+            params["storage"] = str(self.run.path)
+        elif isinstance(params["storage"], str):
+            params["storage"] = str(Path(params["storage"]).expanduser().resolve())
+        self.params = params
+        return super().start()

@@ -1,15 +1,26 @@
 """Tests of the ``export`` action, using the sample items in sample_data/."""
 
 import json
+import shutil
+from pathlib import Path
 
-SAMPLE = {"filter": {"source": "sample_data/ground_truth.json"}, "target": "ground_truth", "path": "exports"}
+PLUGIN_DIR = Path(__file__).resolve().parents[1]
 
 
-def test_export_writes_coco_files_and_originals(synapse_run, tmp_path):
-    run = synapse_run("export", {**SAMPLE, "name": "demo", "storage": str(tmp_path)})
+def plugin_files():
+    """Every file in the plugin folder (but Python's caches), with its modification time."""
+    return {
+        path: path.stat().st_mtime_ns
+        for path in PLUGIN_DIR.rglob("*")
+        if path.is_file() and not {"__pycache__", ".pytest_cache"} & set(path.parts)
+    }
+
+
+def test_export_writes_coco_files_and_originals_into_the_run_folder(synapse_run):
+    run = synapse_run("export")
 
     assert run.succeeded
-    out = tmp_path / "exports" / "demo"
+    out = run.folder / "exports" / "sample_export"
     assert run.result["export_path"] == str(out)
     assert (run.result["success"], run.result["skipped"], run.result["failed"]) == (3, 1, 0)
     coco = json.loads((out / "json" / "street_001.json").read_text())
@@ -25,18 +36,33 @@ def test_export_writes_coco_files_and_originals(synapse_run, tmp_path):
     assert run.metrics["labels"]["car"] == 3
 
 
-def test_a_second_export_gets_a_new_folder(synapse_run, tmp_path):
-    params = {**SAMPLE, "name": "demo", "storage": str(tmp_path), "save_original_file": False}
+def test_a_second_export_to_a_storage_gets_a_new_folder(synapse_run, tmp_path):
+    params = {"name": "demo", "storage": str(tmp_path), "save_original_file": False}
     first = synapse_run("export", params)
     second = synapse_run("export", params)
 
+    assert first.result["export_path"] == str((tmp_path / "exports" / "demo").resolve())
     assert second.result["export_path"] == first.result["export_path"] + "(1)"
 
 
-def test_export_refuses_paths_outside_the_storage(synapse_run, tmp_path):
-    run = synapse_run(
-        "export", {**SAMPLE, "name": "x", "storage": str(tmp_path), "path": "../../etc"}, check=False
-    )
+def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
+    shutil.copytree(PLUGIN_DIR / "sample_data", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    run = synapse_run("export", {"filter": {"source": "data/ground_truth.json"}, "storage": "out"})
+
+    assert run.result["export_path"] == str((tmp_path / "out" / "exports" / "sample_export").resolve())
+    assert run.result["success"] == 3
+
+
+def test_export_refuses_paths_outside_the_storage(synapse_run):
+    run = synapse_run("export", {"path": "../../etc"}, check=False)
 
     assert run.status == "FAILED"
     assert "leaves the storage root" in run.error
+
+
+def test_export_writes_nothing_into_the_plugin_folder(synapse_run):
+    before = plugin_files()
+    synapse_run("export")
+
+    assert plugin_files() == before

@@ -8,14 +8,22 @@ import time
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.neural_net import DeploymentAction as BaseDeploymentAction
 
-from .model import load_model, plugin_file, predict_proba
+from .model import MODEL_PATH_HELP, load_model, model_file, output_path, predict_proba
 
 
 class DeploymentParams(BaseModel):
-    model_path: str = "sample_data/model.json"
-    deployment_name: str = Field("toy-classifier", pattern=r"^[a-z0-9][a-z0-9-]*$")
-    target_dir: str = "outputs/deployments"
-    smoke_input: list[float] = Field(default_factory=lambda: [2.5, 2.5])
+    model_path: str | None = Field(None, description=MODEL_PATH_HELP)
+    deployment_name: str = Field(
+        "toy-classifier", pattern=r"^[a-z0-9][a-z0-9-]*$", description="The deployment's folder name"
+    )
+    target_dir: str | None = Field(
+        None,
+        description="The folder deployments go to, as <target_dir>/<deployment_name>/<version>/ "
+        "(relative to the current folder). Default: deployments/ in the run's folder.",
+    )
+    smoke_input: list[float] = Field(
+        default_factory=lambda: [2.5, 2.5], description="A point the model must predict before it is deployed"
+    )
 
 
 class DeploymentAction(BaseDeploymentAction):
@@ -24,7 +32,7 @@ class DeploymentAction(BaseDeploymentAction):
     progress_categories = {"deployment": "Check, copy and register the model"}
 
     def start(self):
-        source = plugin_file(self.params["model_path"])
+        source = model_file(self.params["model_path"])
         model = load_model(source)
         self.run.set_progress(1, 3, "deployment")
 
@@ -36,7 +44,8 @@ class DeploymentAction(BaseDeploymentAction):
 
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
         version = digest[:12]
-        folder = plugin_file(self.params["target_dir"]) / self.params["deployment_name"] / version
+        target = output_path(self.params["target_dir"], self.run.path / "deployments")
+        folder = target / self.params["deployment_name"] / version
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, folder / "model.json")
         manifest = {

@@ -11,14 +11,19 @@ import time
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.neural_net import GradioAction as BaseGradioAction
 
-from .model import load_model, plugin_file, predict_proba
+from .model import MODEL_PATH_HELP, load_model, model_file, predict_proba
 
 
 class GradioParams(BaseModel):
-    model_path: str = "sample_data/model.json"
-    example: list[float] = Field(default_factory=lambda: [2.4, 2.2], min_length=2, max_length=2)
-    launch: bool = False
-    server_port: int = Field(7860, ge=1, le=65535)
+    model_path: str | None = Field(None, description=MODEL_PATH_HELP)
+    example: list[float] = Field(
+        default_factory=lambda: [2.4, 2.2],
+        min_length=2,
+        max_length=2,
+        description="The point shown as an example",
+    )
+    launch: bool = Field(False, description="Serve the web UI until stopped (needs gradio installed)")
+    server_port: int = Field(7860, ge=1, le=65535, description="The port the web UI listens on")
 
 
 class GradioAction(BaseGradioAction):
@@ -44,7 +49,7 @@ class GradioAction(BaseGradioAction):
         )
 
     def start(self):
-        self.model = load_model(plugin_file(self.params["model_path"]))
+        self.model = load_model(model_file(self.params["model_path"]))
         has_gradio = importlib.util.find_spec("gradio") is not None
         started = time.perf_counter()
         prediction = self.predict(*self.params["example"])

@@ -3,15 +3,15 @@
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.neural_net import InferenceAction as BaseInferenceAction
 
-from .model import load_model, plugin_file, predict_proba
-
-DEFAULT_MODEL = "sample_data/model.json"
+from .model import MODEL_PATH_HELP, load_model, model_file, predict_proba
 
 
 class InferenceParams(BaseModel):
-    inputs: list[list[float]] = Field(default_factory=lambda: [[0.2, 0.4], [2.6, 2.9]], min_length=1)
-    model_path: str = DEFAULT_MODEL
-    threshold: float = Field(0.5, gt=0, lt=1)
+    inputs: list[list[float]] = Field(
+        default_factory=lambda: [[0.2, 0.4], [2.6, 2.9]], min_length=1, description="The points to label"
+    )
+    model_path: str | None = Field(None, description=MODEL_PATH_HELP)
+    threshold: float = Field(0.5, gt=0, lt=1, description="The probability from which a point is labelled 1")
 
 
 class InferenceAction(BaseInferenceAction):
@@ -20,14 +20,16 @@ class InferenceAction(BaseInferenceAction):
     progress_categories = {"inference": "Predictions"}
 
     def setup(self):
-        """Load the default model once; a REST server calls this before the first request."""
-        self.models = {DEFAULT_MODEL: load_model(plugin_file(DEFAULT_MODEL))}
+        """Load the bundled sample model once; a REST server calls this before the first request."""
+        self.sample_model = load_model(model_file(None))
 
     def start(self):
-        if getattr(self, "models", None) is None:
-            self.setup()
-        path = self.params["model_path"]
-        model = self.models[path] if path in self.models else load_model(plugin_file(path))
+        if self.params["model_path"] is not None:
+            model = load_model(model_file(self.params["model_path"]))
+        else:
+            if getattr(self, "sample_model", None) is None:
+                self.setup()
+            model = self.sample_model
         inputs = self.params["inputs"]
         self.run.log_message(f"Predicting {len(inputs)} input(s)")
         predictions = []

@@ -1,6 +1,12 @@
-"""A tiny logistic-regression model in plain Python, so the example actions run anywhere.
+"""A tiny logistic-regression model in plain Python, so the example actions run anywhere, and
+how the actions find their files.
 
-Replace it with your framework (PyTorch, scikit-learn, ...) and list that in requirements.txt.
+A path param left unset reads the sample shipped in ``sample_data/``; a path the user passes is
+taken as given, relative to the folder they ran the command from. What an action writes goes to
+its run's folder (``self.run.path``) unless a param names another place, never into the plugin
+folder: a published release is read-only.
+
+Replace the model with your framework (PyTorch, scikit-learn, ...) and list that in requirements.txt.
 """
 
 from __future__ import annotations
@@ -10,16 +16,44 @@ import json
 import math
 from pathlib import Path
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+#: The small inputs shipped with the plugin: what a path param left unset reads.
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 Point = tuple[list[float], int]
 Model = dict[str, list[float] | float]
 
+#: The description of ``model_path``, shared by every action that reads a model.
+MODEL_PATH_HELP = (
+    "The model to use: a model.json file, or a folder holding one (the model_path a train run returns, "
+    "or that run's folder); relative to the current folder. Default: the bundled sample_data/model.json."
+)
+#: The description of ``dataset_path``, shared by every action that reads a dataset.
+DATASET_PATH_HELP = (
+    "A CSV file with x1,x2,label columns; relative to the current folder. "
+    "Default: the bundled sample_data/points.csv."
+)
 
-def plugin_file(path: str) -> Path:
-    """A path from params: absolute as given, relative to the plugin folder otherwise."""
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else PLUGIN_DIR / candidate
+
+def user_path(path: str) -> Path:
+    """A path the user passed: absolute as given, relative to the current folder (where they ran
+    the command) otherwise; never relative to the plugin folder."""
+    return Path(path).expanduser().resolve()
+
+
+def input_path(path: str | None, sample: str) -> Path:
+    """The file a path param names: the bundled ``sample_data/<sample>`` when the param is unset."""
+    return SAMPLE_DATA / sample if path is None else user_path(path)
+
+
+def model_file(path: str | None) -> Path:
+    """The model file ``model_path`` names: the bundled sample when unset, ``model.json`` in a folder."""
+    file = input_path(path, "model.json")
+    return file / "model.json" if file.is_dir() else file
+
+
+def output_path(path: str | None, default: Path) -> Path:
+    """Where to write what a path param names: ``default`` (in the run's folder) when it is unset."""
+    return default if path is None else user_path(path)
 
 
 def load_points(path: Path) -> list[Point]:
@@ -82,7 +116,7 @@ def save_model(model: Model, path: Path) -> Path:
 def load_model(path: Path) -> Model:
     """Read a model written by ``save_model``; a clear error if the file is not one."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no model here; run the train action first or pass model_path")
+        raise FileNotFoundError(f"{path}: no model here; pass the model_path a train run returned")
     model = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(model, dict) or "weights" not in model or "bias" not in model:
         raise ValueError(f"{path}: not a model file (expected 'weights' and 'bias')")

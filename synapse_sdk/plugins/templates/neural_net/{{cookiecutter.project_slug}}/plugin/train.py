@@ -1,16 +1,20 @@
-"""The ``train`` action: fit the model on a CSV dataset and save it."""
+"""The ``train`` action: fit the model on a CSV dataset and save it in the run's folder."""
 
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.neural_net import TrainAction as BaseTrainAction
 
-from .model import load_points, new_model, plugin_file, save_model, train_epoch
+from .model import DATASET_PATH_HELP, input_path, load_points, new_model, output_path, save_model, train_epoch
 
 
 class TrainParams(BaseModel):
-    dataset_path: str = "sample_data/points.csv"
-    epochs: int = Field(20, ge=1, le=100_000)
-    learning_rate: float = Field(0.5, gt=0)
-    output_path: str = "outputs/model.json"
+    dataset_path: str | None = Field(None, description=DATASET_PATH_HELP)
+    epochs: int = Field(20, ge=1, le=100_000, description="Full passes over the dataset")
+    learning_rate: float = Field(0.5, gt=0, description="Step size of each gradient update")
+    output_path: str | None = Field(
+        None,
+        description="Where to save the model (relative to the current folder). "
+        "Default: model.json in the run's folder.",
+    )
 
 
 class TrainAction(BaseTrainAction):
@@ -19,7 +23,7 @@ class TrainAction(BaseTrainAction):
     progress_categories = {"training": "Model training"}
 
     def start(self):
-        points = load_points(plugin_file(self.params["dataset_path"]))
+        points = load_points(input_path(self.params["dataset_path"], "points.csv"))
         epochs = self.params["epochs"]
         self.run.log_message(f"Starting training on {len(points)} points for {epochs} epochs...")
         model = new_model()
@@ -30,7 +34,7 @@ class TrainAction(BaseTrainAction):
             self.run.set_metrics(
                 {"epoch": epoch, "loss": metrics["loss"], "accuracy": metrics["accuracy"]}, "training"
             )
-        path = save_model(model, plugin_file(self.params["output_path"]))
+        path = save_model(model, output_path(self.params["output_path"], self.run.path / "model.json"))
         self.run.log(
             "model_checkpoint",
             {"epoch": epochs, "accuracy": metrics["accuracy"], "checkpoint_path": str(path)},

@@ -5,16 +5,16 @@ import random
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.neural_net import TuneAction as BaseTuneAction
 
-from .model import evaluate, load_points, new_model, plugin_file, train_epoch
+from .model import DATASET_PATH_HELP, evaluate, input_path, load_points, new_model, train_epoch
 
 
 class TuneParams(BaseModel):
-    dataset_path: str = "sample_data/points.csv"
-    trials: int = Field(6, ge=1, le=1000)
-    min_learning_rate: float = Field(0.01, gt=0)
-    max_learning_rate: float = Field(2.0, gt=0)
-    max_epochs: int = Field(30, ge=1)
-    seed: int = 0
+    dataset_path: str | None = Field(None, description=DATASET_PATH_HELP)
+    trials: int = Field(6, ge=1, le=1000, description="How many random configurations to try")
+    min_learning_rate: float = Field(0.01, gt=0, description="The smallest learning rate tried")
+    max_learning_rate: float = Field(2.0, gt=0, description="The largest learning rate tried")
+    max_epochs: int = Field(30, ge=1, description="The most epochs a trial trains for")
+    seed: int = Field(0, description="Seed of the random search, so a search can be repeated")
 
 
 class TuneAction(BaseTuneAction):
@@ -23,7 +23,7 @@ class TuneAction(BaseTuneAction):
     progress_categories = {"tuning": "Hyperparameter trials"}
 
     def start(self):
-        points = load_points(plugin_file(self.params["dataset_path"]))
+        points = load_points(input_path(self.params["dataset_path"], "points.csv"))
         rng = random.Random(self.params["seed"])
         trials = self.params["trials"]
         self.run.log_message(f"Tuning with {trials} trials")

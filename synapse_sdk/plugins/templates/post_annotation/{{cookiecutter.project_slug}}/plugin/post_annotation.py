@@ -1,7 +1,8 @@
 """The ``post_annotation`` action: merge several annotators' labels and flag disagreements.
 
 Each task holds one label per annotator. The merged label is the majority vote; agreement is
-the share of annotators who chose it. Tasks under ``min_agreement`` go back for review.
+the share of annotators who chose it. Tasks under ``min_agreement`` go back for review. The
+merged labels go to ``reviewed.json`` in the run's folder unless ``output_path`` names another file.
 """
 
 import json
@@ -11,18 +12,29 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.post_annotation import PostAnnotationAction as BasePostAnnotationAction
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_ANNOTATIONS = Path(__file__).resolve().parents[1] / "sample_data" / "annotations.json"
 
 
 class PostAnnotationParams(BaseModel):
-    annotations_path: str = "sample_data/annotations.json"
-    min_agreement: float = Field(0.6, gt=0, le=1)
-    output_path: str = "outputs/reviewed.json"
+    annotations_path: str | None = Field(
+        None,
+        description='A JSON list of tasks, [{"id": ..., "annotations": [{"label": ...}, ...]}] (relative '
+        "to the current folder). Default: the bundled sample_data/annotations.json.",
+    )
+    min_agreement: float = Field(
+        0.6, gt=0, le=1, description="The share of annotators that must agree for a label to be accepted"
+    )
+    output_path: str | None = Field(
+        None,
+        description="Where to write the reviewed labels (relative to the current folder). "
+        "Default: reviewed.json in the run's folder.",
+    )
 
 
-def _in_plugin(path: str) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else PLUGIN_DIR / candidate
+def user_path(path: str) -> Path:
+    """A path the user passed: absolute as given, relative to the current folder (where they ran the
+    command) otherwise; never relative to the plugin folder, which is read-only once published."""
+    return Path(path).expanduser().resolve()
 
 
 class PostAnnotationAction(BasePostAnnotationAction):
@@ -31,7 +43,9 @@ class PostAnnotationAction(BasePostAnnotationAction):
     progress_categories = {"review": "Merging annotations"}
 
     def start(self):
-        tasks = json.loads(_in_plugin(self.params["annotations_path"]).read_text(encoding="utf-8"))
+        given = self.params["annotations_path"]
+        source = SAMPLE_ANNOTATIONS if given is None else user_path(given)
+        tasks = json.loads(source.read_text(encoding="utf-8"))
         self.run.log_message(f"Merging annotations of {len(tasks)} task(s)")
         reviewed = []
         for number, task in enumerate(tasks, start=1):
@@ -48,7 +62,8 @@ class PostAnnotationAction(BasePostAnnotationAction):
                     {"task": task["id"], "label": label, "agreement": agreement, "status": status}
                 )
             self.run.set_progress(number, len(tasks), "review")
-        output = _in_plugin(self.params["output_path"])
+        given = self.params["output_path"]
+        output = self.run.path / "reviewed.json" if given is None else user_path(given)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(reviewed, indent=2) + "\n", encoding="utf-8")
         accepted = sum(r["status"] == "accepted" for r in reviewed)

@@ -1,15 +1,31 @@
-"""Shared by both actions: find the files to annotate, one data unit per distinct content."""
+"""Shared by both actions: find the files to annotate, one data unit per distinct content.
+
+Left unset, ``source_path`` is the bundled sample_data/raw and ``output_path`` a file in the run's
+folder; paths the user passes are relative to the current folder (where they ran the command),
+never to the plugin folder: a published release is read-only.
+"""
 
 import hashlib
 from pathlib import Path
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_RAW = Path(__file__).resolve().parents[1] / "sample_data" / "raw"
+
+#: The descriptions of the params both actions share.
+SOURCE_PATH_HELP = (
+    "The folder of raw files to annotate (relative to the current folder). "
+    "Default: the bundled sample_data/raw."
+)
+EXTENSIONS_HELP = "The file types that become data units; other files are listed as ignored"
 
 
-def plugin_file(path: str) -> Path:
-    """A path from params: absolute as given, relative to the plugin folder otherwise."""
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else PLUGIN_DIR / candidate
+def user_path(path: str) -> Path:
+    """A path the user passed: absolute as given, relative to the current folder otherwise."""
+    return Path(path).expanduser().resolve()
+
+
+def source_folder(path: str | None) -> Path:
+    """The folder ``source_path`` names: the bundled sample_data/raw when it is unset."""
+    return SAMPLE_RAW if path is None else user_path(path)
 
 
 def scan(folder: Path, extensions: list[str]):

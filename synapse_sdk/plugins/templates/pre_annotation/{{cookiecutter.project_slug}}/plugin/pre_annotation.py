@@ -5,13 +5,19 @@ import json
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.pre_annotation import PreAnnotationAction as BasePreAnnotationAction
 
-from .data_units import plugin_file, scan
+from .data_units import EXTENSIONS_HELP, SOURCE_PATH_HELP, scan, source_folder, user_path
 
 
 class PreAnnotationParams(BaseModel):
-    source_path: str = "sample_data/raw"
-    extensions: list[str] = Field(default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1)
-    output_path: str = "outputs/data_units.json"
+    source_path: str | None = Field(None, description=SOURCE_PATH_HELP)
+    extensions: list[str] = Field(
+        default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1, description=EXTENSIONS_HELP
+    )
+    output_path: str | None = Field(
+        None,
+        description="Where to write the data-unit manifest (relative to the current folder). "
+        "Default: data_units.json in the run's folder.",
+    )
 
 
 class PreAnnotationAction(BasePreAnnotationAction):
@@ -20,7 +26,7 @@ class PreAnnotationAction(BasePreAnnotationAction):
     progress_categories = {"preprocessing": "Scanning and de-duplicating files"}
 
     def start(self):
-        source = plugin_file(self.params["source_path"])
+        source = source_folder(self.params["source_path"])
         self.run.log_message(f"Scanning {source}")
         self.run.set_progress(0, 2, "preprocessing")
         units, duplicates, ignored = scan(source, self.params["extensions"])
@@ -29,7 +35,8 @@ class PreAnnotationAction(BasePreAnnotationAction):
             self.run.log_message(
                 f"{duplicate['file']}: duplicate of {duplicate['same_as']}, dropped", "WARNING"
             )
-        output = plugin_file(self.params["output_path"])
+        given = self.params["output_path"]
+        output = self.run.path / "data_units.json" if given is None else user_path(given)
         output.parent.mkdir(parents=True, exist_ok=True)
         manifest = {"source": str(source), "data_units": units, "duplicates": duplicates, "ignored": ignored}
         output.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -5,15 +5,25 @@ import json
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.pre_annotation import ToTaskAction as BaseToTaskAction
 
-from .data_units import plugin_file, scan
+from .data_units import EXTENSIONS_HELP, SOURCE_PATH_HELP, scan, source_folder, user_path
 
 
 class ToTaskParams(BaseModel):
-    source_path: str = "sample_data/raw"
-    extensions: list[str] = Field(default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1)
-    annotators: list[str] = Field(default_factory=lambda: ["annotator-1", "annotator-2"], min_length=1)
-    project: str = "sample-project"
-    output_path: str = "outputs/tasks.json"
+    source_path: str | None = Field(None, description=SOURCE_PATH_HELP)
+    extensions: list[str] = Field(
+        default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1, description=EXTENSIONS_HELP
+    )
+    annotators: list[str] = Field(
+        default_factory=lambda: ["annotator-1", "annotator-2"],
+        min_length=1,
+        description="Who annotates; tasks are assigned to them in turn",
+    )
+    project: str = Field("sample-project", description="The project the tasks belong to (their id prefix)")
+    output_path: str | None = Field(
+        None,
+        description="Where to write the tasks (relative to the current folder). "
+        "Default: tasks.json in the run's folder.",
+    )
 
 
 class ToTaskAction(BaseToTaskAction):
@@ -22,7 +32,7 @@ class ToTaskAction(BaseToTaskAction):
     progress_categories = {"tasks": "Creating tasks"}
 
     def start(self):
-        units, _, _ = scan(plugin_file(self.params["source_path"]), self.params["extensions"])
+        units, _, _ = scan(source_folder(self.params["source_path"]), self.params["extensions"])
         annotators = self.params["annotators"]
         self.run.log_message(f"Creating {len(units)} task(s) for {len(annotators)} annotator(s)")
         tasks, per_annotator = [], dict.fromkeys(annotators, 0)
@@ -40,7 +50,8 @@ class ToTaskAction(BaseToTaskAction):
                 }
             )
             self.run.set_progress(number, len(units), "tasks")
-        output = plugin_file(self.params["output_path"])
+        given = self.params["output_path"]
+        output = self.run.path / "tasks.json" if given is None else user_path(given)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(tasks, indent=2) + "\n", encoding="utf-8")
         self.run.set_metrics(per_annotator, "assignments")

@@ -12,18 +12,27 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.smart_tool import AutoLabelAction as BaseAutoLabelAction
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 class AutoLabelParams(BaseModel):
-    items_path: str = "sample_data/unlabeled.json"
-    examples_path: str = "sample_data/labeled.json"
-    min_confidence: float = Field(0.3, ge=0, le=1)
+    items_path: str | None = Field(
+        None,
+        description='A JSON list of items to label, [{"id": ..., "features": [...]}] (relative to the '
+        "current folder). Default: the bundled sample_data/unlabeled.json.",
+    )
+    examples_path: str | None = Field(
+        None,
+        description='A JSON list of labelled examples, [{"label": ..., "features": [...]}] (relative to '
+        "the current folder). Default: the bundled sample_data/labeled.json.",
+    )
+    min_confidence: float = Field(0.3, ge=0, le=1, description="Items labelled with less go to review")
 
 
-def _read(path: str):
-    candidate = Path(path).expanduser()
-    file = candidate if candidate.is_absolute() else PLUGIN_DIR / candidate
+def read_json(path: str | None, sample: str):
+    """The JSON a path param names: the bundled ``sample_data/<sample>`` when unset, else the file as
+    given (relative to the current folder, where the command was run; never to the plugin folder)."""
+    file = SAMPLE_DATA / sample if path is None else Path(path).expanduser().resolve()
     return json.loads(file.read_text(encoding="utf-8"))
 
 
@@ -52,8 +61,8 @@ class AutoLabelAction(BaseAutoLabelAction):
     progress_categories = {"labelling": "Labelling items"}
 
     def start(self):
-        model = centroids(_read(self.params["examples_path"]))
-        items = _read(self.params["items_path"])
+        model = centroids(read_json(self.params["examples_path"], "labeled.json"))
+        items = read_json(self.params["items_path"], "unlabeled.json")
         self.run.log_message(
             f"Labelling {len(items)} item(s) with {len(model)} classes: {', '.join(sorted(model))}"
         )

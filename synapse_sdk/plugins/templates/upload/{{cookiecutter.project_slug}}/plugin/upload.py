@@ -3,6 +3,10 @@
 Files whose content the destination already holds are skipped, so re-running an interrupted
 upload only copies what is missing. ``manifest.json`` in the destination lists every file with
 its sha256. Replace the copy with your storage provider's client to upload elsewhere.
+
+Left unset, ``source_path`` is the bundled sample_data/files and ``destination`` is ``uploads/``
+in the run's folder; paths the user passes are relative to the current folder, never to the
+plugin folder (a published release is read-only).
 """
 
 import hashlib
@@ -13,17 +17,26 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from synapse_sdk.plugins.categories.upload import UploadAction as BaseUploadAction
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"
 
 
 class UploadParams(BaseModel):
-    source_path: str = "sample_data/files"
-    destination: str = "outputs/uploads"
-    recursive: bool = True
+    source_path: str | None = Field(
+        None,
+        description="The folder to upload (relative to the current folder). "
+        "Default: the bundled sample_data/files.",
+    )
+    destination: str | None = Field(
+        None,
+        description="The folder to copy into (relative to the current folder); pass the same one again "
+        "to resume an upload. Default: uploads/ in the run's folder.",
+    )
+    recursive: bool = Field(True, description="Include files in sub-folders")
     extensions: list[str] = Field(default_factory=list, description="e.g. ['.jpg', '.png']; empty = all")
 
 
 def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file's content."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -31,9 +44,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _in_plugin(path: str) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else PLUGIN_DIR / candidate
+def user_path(path: str) -> Path:
+    """A path the user passed: absolute as given, relative to the current folder otherwise."""
+    return Path(path).expanduser().resolve()
 
 
 class UploadAction(BaseUploadAction):
@@ -42,10 +55,11 @@ class UploadAction(BaseUploadAction):
     progress_categories = {"upload": "Copying files"}
 
     def start(self):
-        source = _in_plugin(self.params["source_path"])
+        source = SAMPLE_FILES if self.params["source_path"] is None else user_path(self.params["source_path"])
         if not source.is_dir():
             raise FileNotFoundError(f"source_path {source} is not a folder")
-        destination = _in_plugin(self.params["destination"])
+        given = self.params["destination"]
+        destination = self.run.path / "uploads" if given is None else user_path(given)
         destination.mkdir(parents=True, exist_ok=True)
         pattern = "**/*" if self.params["recursive"] else "*"
         extensions = {e.lower() for e in self.params["extensions"]}
