@@ -89,6 +89,7 @@ class Action:
         self.attached_run: Run | None = run
         self.requested_run_id = run_id
         self.debug = False
+        self._bare = False
 
     @classmethod
     def bare(
@@ -101,6 +102,7 @@ class Action:
         action._locate(plugin_config, plugin_path, envs)
         action.raw_params, action.validated_params, action.params = {}, None, {}
         action.attached_run, action.requested_run_id, action.debug = None, None, False
+        action._bare = True
         return action
 
     @property
@@ -108,6 +110,11 @@ class Action:
         """The run this action reports to: the one its executor attached, else (first used
         programmatically) a new run reporting to the configured backend."""
         if self.attached_run is None:
+            if self._bare:
+                raise RuntimeError(
+                    f"{type(self).__qualname__} was built without params or a run (to read its runtime env "
+                    "or serve it): there is no run to report to here"
+                )
             from synapse_sdk.backend import get_backend
             from synapse_sdk.execution.action_run import default_run
 
