@@ -3,6 +3,7 @@
 SynapseError                 exit 1 unless a subclass says otherwise
 ├── ConfigError              exit 2: config.yaml is missing or invalid
 ├── ParamsError              exit 2: action params are unparseable or fail validation
+│   └── AnnotationError      exit 2: annotation data is not valid DM v2, or a COCO file is broken
 ├── PluginNotFound           exit 2: no plugin where one was asked for
 ├── ActionNotFound           exit 2: the plugin or category has no such action
 ├── UsageError               exit 2: a command was called with bad arguments
@@ -13,6 +14,8 @@ SynapseError                 exit 1 unless a subclass says otherwise
 ├── ExecutionError           exit 1: an action could not be run or failed
 ├── RunNotFound              exit 2: no run or job with that id
 ├── RunConflict              exit 2: a run id is taken, or a run is not in the expected state
+├── ResourceNotFound         exit 2: no platform record (project, task, storage...) with that id
+├── ResourceConflict         exit 2: a platform record exists already, or cannot change (frozen)
 ├── BackendError             exit 1: the run store or HTTP backend failed
 └── StorageError             exit 1: a storage provider failed
     └── PathOutsideRoot      exit 2: a path escapes its storage root
@@ -45,6 +48,14 @@ class ParamsError(SynapseError):
     """Action params could not be parsed or failed the action's ``params_model``."""
 
     exit_code = 2
+
+
+class AnnotationError(ParamsError):
+    """Annotation data is not valid DM v2, or an annotation file is broken; ``problems`` lists each."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class PluginNotFound(SynapseError):
@@ -99,6 +110,19 @@ class RunNotFound(SynapseError):
 
 class RunConflict(SynapseError):
     """A run id is already taken, or a run is not in the state an operation expects."""
+
+    exit_code = 2
+
+
+class ResourceNotFound(SynapseError):
+    """No platform record (storage, project, task, ground-truth version, model...) has that id."""
+
+    exit_code = 2
+
+
+class ResourceConflict(SynapseError):
+    """A platform record exists already (a unique name, a task per data unit), or cannot change
+    (a frozen ground-truth version)."""
 
     exit_code = 2
 
