@@ -14,10 +14,11 @@ the contract suite.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
+from synapse_sdk.backend.resources import ResourceSpec
 from synapse_sdk.backend.schemas import (
     EventBatch,
     LogEntry,
@@ -106,8 +107,87 @@ class ReleasesResource(Protocol):
         ...
 
 
+class Resource(Protocol):
+    """One platform resource (storages, projects, tasks...), as its :class:`ResourceSpec` describes it.
+
+    Records are dicts, as the reference platform's JSON. Writes validate first and store all or
+    nothing; ``ResourceNotFound`` names a missing id, ``ResourceConflict`` a duplicate or a frozen
+    record, ``UsageError`` the item and field that failed validation or a filter that does not exist.
+    """
+
+    spec: ResourceSpec
+
+    def create(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and store one record; returns it with its ``id``."""
+        ...
+
+    def create_many(
+        self, items: Sequence[Mapping[str, Any]], where: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Validate and store many records in one transaction; returns them with their ids."""
+        ...
+
+    def get(self, record_id: int) -> dict[str, Any]:
+        """One record; ``ResourceNotFound`` if there is none."""
+        ...
+
+    def find(self, record_id: int) -> dict[str, Any] | None:
+        """One record, or None."""
+        ...
+
+    def update(self, record_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Change updatable fields of one record; returns it as stored."""
+        ...
+
+    def delete(self, record_id: int) -> None:
+        """Remove one record."""
+        ...
+
+    def count(self, filters: Mapping[str, Any] | None = None) -> int:
+        """How many records match ``filters``."""
+        ...
+
+    def page(
+        self, filters: Mapping[str, Any] | None = None, *, after: int = 0, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` records by id: after id ``after`` (cursor mode), skipping ``offset`` (pages)."""
+        ...
+
+    def iterate(
+        self, filters: Mapping[str, Any] | None = None, *, page_size: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Every record matching ``filters``, by id, streamed a page at a time."""
+        ...
+
+
+class FilesResource(Protocol):
+    """The bytes of data files: stored by content in a storage, read back streamed."""
+
+    def upload(
+        self,
+        source: Path | BinaryIO,
+        *,
+        name: str,
+        storage: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store ``source`` as a data file in ``storage`` (the default one when None); the same bytes
+        give back the same data file."""
+        ...
+
+    def open(self, data_file_id: int) -> BinaryIO:
+        """The bytes of a data file."""
+        ...
+
+
 class Backend(Protocol):
-    """The platform plugins report to: one attribute per resource, and ``close()``."""
+    """The platform plugins report to: one attribute per resource, and ``close()``.
+
+    The platform's resources (``storages``, ``data_collections``, ``data_files``, ``data_units``,
+    ``projects``, ``tasks``, ``assignments``, ``ground_truth_datasets``,
+    ``ground_truth_dataset_versions``, ``ground_truth_events``, ``models``) are one
+    :class:`Resource` each, found with :meth:`resource`; files go through :meth:`storage`.
+    """
 
     @property
     def runs(self) -> RunsResource:
@@ -117,6 +197,15 @@ class Backend(Protocol):
     @property
     def releases(self) -> ReleasesResource:
         """Published plugin releases."""
+        ...
+
+    @property
+    def files(self) -> FilesResource:
+        """The bytes of data files."""
+        ...
+
+    def resource(self, name: str) -> Resource:
+        """The platform resource ``name`` (a key of ``synapse_sdk.backend.resources.RESOURCES``)."""
         ...
 
     def close(self) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from synapse_sdk.backend.http.files import HttpFiles
 from synapse_sdk.backend.http.releases import HttpReleases
+from synapse_sdk.backend.http.resources import HttpResource
 from synapse_sdk.backend.http.runs import HttpRuns
 from synapse_sdk.backend.http.transport import HttpTransport
 
@@ -18,7 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HttpBackend",
+    "HttpFiles",
     "HttpReleases",
+    "HttpResource",
     "HttpRuns",
     "HttpTransport",
 ]
@@ -44,6 +48,14 @@ class HttpBackend:
         self.transport = HttpTransport(host, token, timeout=timeout, retry_for=retry_for, transport=transport)
         self.runs = HttpRuns(self.transport)
         self.releases = HttpReleases(self.transport)
+        self.files = HttpFiles(self.transport)
+        from synapse_sdk.backend.resources import RESOURCES
+
+        self._resources = {name: HttpResource(self.transport, spec) for name, spec in RESOURCES.items()}
+
+    def resource(self, name: str) -> HttpResource:
+        """The platform resource ``name`` (storages, projects, tasks...)."""
+        return self._resources[name]
 
     def __repr__(self) -> str:
         return f"HttpBackend({self.host!r})"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from synapse_sdk.errors import (
     ActionNotFound,
+    AnnotationError,
     BackendError,
     ChecksumMismatch,
     ConfigError,
@@ -41,6 +42,8 @@ from synapse_sdk.errors import (
     PathOutsideRoot,
     PluginNotFound,
     ReleaseError,
+    ResourceConflict,
+    ResourceNotFound,
     RunConflict,
     RunNotFound,
     StorageError,
@@ -60,9 +63,9 @@ RETRY_STATUS: Final = frozenset({502, 503, 504})
 ERRORS: Final[dict[str, type[SynapseError]]] = {
     cls.__name__: cls
     for cls in (
-        SynapseError, ConfigError, ParamsError, PluginNotFound, ActionNotFound, UsageError, ReleaseError,
-        ChecksumMismatch, UnsafeArchive, EnvBuildError, ExecutionError, RunNotFound, RunConflict,
-        BackendError, StorageError, PathOutsideRoot,
+        SynapseError, ConfigError, ParamsError, AnnotationError, PluginNotFound, ActionNotFound, UsageError,
+        ReleaseError, ChecksumMismatch, UnsafeArchive, EnvBuildError, ExecutionError, RunNotFound,
+        RunConflict, ResourceNotFound, ResourceConflict, BackendError, StorageError, PathOutsideRoot,
     )
 }  # fmt: skip
 #: What a status without one of our error names likely means.
@@ -145,17 +148,23 @@ class HttpTransport:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: bytes | str | None = None,
+        content_type: str = "application/octet-stream",
         timeout: float | None = None,
     ) -> httpx.Response:
         """Send one request, retrying while the server is unreachable; return a successful answer.
 
-        ``json`` is encoded with ``str()`` for what JSON cannot hold (dates, paths...);
+        ``json`` is encoded with ``str()`` for what JSON cannot hold (dates, paths...); ``content``
+        is sent as it is, labelled ``content_type`` (e.g. JSON its caller encoded);
         ``timeout`` overrides the transport's for this request (large uploads and downloads).
         """
         import httpx
 
-        content = None if json is None else _dumps(json)
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers: dict[str, str] | None = None
+        if json is not None:
+            content, headers = _dumps(json), {"Content-Type": "application/json"}
+        elif content is not None:
+            headers = {"Content-Type": content_type}
         deadline = time.monotonic() + self.retry_for
         delay = _BACKOFF_START
         self._local.resent = False

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk.errors import ActionNotFound, PluginNotFound, RunConflict, RunNotFound, SynapseError
+from synapse_sdk.errors import (
+    ActionNotFound,
+    PluginNotFound,
+    ResourceConflict,
+    ResourceNotFound,
+    RunConflict,
+    RunNotFound,
+    SynapseError,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -22,9 +30,9 @@ if TYPE_CHECKING:
 
 def error_status(exc: SynapseError) -> int:
     """The HTTP status for one of our errors: 404 unknown, 409 conflict, 400 bad input, else 500."""
-    if isinstance(exc, RunNotFound | PluginNotFound | ActionNotFound):
+    if isinstance(exc, RunNotFound | PluginNotFound | ActionNotFound | ResourceNotFound):
         return 404
-    if isinstance(exc, RunConflict):
+    if isinstance(exc, RunConflict | ResourceConflict):
         return 409
     return 400 if exc.exit_code == 2 else 500
 
@@ -41,7 +49,7 @@ def create_app(
 
     from synapse_sdk import __version__
     from synapse_sdk.backend.server.auth import check_token, require_token
-    from synapse_sdk.backend.server.routes import releases, runs
+    from synapse_sdk.backend.server.routes import platform, releases, runs
     from synapse_sdk.backend.store import EmbeddedBackend
 
     app = FastAPI(
@@ -57,9 +65,11 @@ def create_app(
 
     @app.exception_handler(SynapseError)
     async def _synapse_error(request: Request, exc: SynapseError) -> JSONResponse:
-        return JSONResponse(
-            status_code=error_status(exc), content={"detail": str(exc), "error": type(exc).__name__}
-        )
+        content: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
+        field, sep, problem = str(exc).partition(": ")
+        if sep and " " not in field:  # "tasks[3].project: ..." names the field
+            content["errors"] = {field: [problem]}
+        return JSONResponse(status_code=error_status(exc), content=content)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -76,4 +86,6 @@ def create_app(
     secured = [Depends(require_token)]
     app.include_router(runs.router, dependencies=secured)
     app.include_router(releases.router, dependencies=secured)
+    for router in platform.routers:
+        app.include_router(router, dependencies=secured)
     return app

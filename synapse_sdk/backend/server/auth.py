@@ -23,22 +23,31 @@ def check_token(expected: str | None) -> str:
     return expected
 
 
-def token_matches(header: str | None, expected: str) -> bool:
-    """True when ``header`` is ``Bearer <expected>``; compared in constant time."""
+#: The reference platform's header: ``Synapse-Access-Token: Token <token>``.
+PLATFORM_HEADER = "synapse-access-token"
+
+
+def token_matches(header: str | None, expected: str, scheme_name: str = SCHEME) -> bool:
+    """True when ``header`` is ``<scheme> <expected>``; compared in constant time."""
     if not header:
         return False
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != SCHEME:
+    if scheme.lower() != scheme_name:
         return False
     return secrets.compare_digest(given.strip().encode(), expected.encode())
 
 
 def require_token(request: Request) -> None:
-    """FastAPI dependency: 401 unless the request carries the server's token."""
-    if not token_matches(request.headers.get("authorization"), request.app.state.token):
+    """FastAPI dependency: 401 unless the request carries the server's token, as
+    ``Authorization: Bearer <token>`` or the platform's ``Synapse-Access-Token: Token <token>``."""
+    expected = request.app.state.token
+    if not (
+        token_matches(request.headers.get("authorization"), expected)
+        or token_matches(request.headers.get(PLATFORM_HEADER), expected, "token")
+    ):
         raise HTTPException(
             status_code=401,
-            detail="missing or wrong access token; send 'Authorization: Bearer <token>' "
-            "with the server's SYNAPSE_ACCESS_TOKEN",
+            detail="missing or wrong access token; send 'Authorization: Bearer <token>' (or "
+            "'Synapse-Access-Token: Token <token>') with the server's SYNAPSE_ACCESS_TOKEN",
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -31,6 +31,7 @@ from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.config import PluginConfig, describe_errors
 
 if TYPE_CHECKING:
+    from synapse_sdk.clients.backend import BackendClient
     from synapse_sdk.plugins.run.run import Run
 
 #: What ``plugin_config`` may be: a config, its mapping, or the path of config.yaml or its folder.
@@ -90,6 +91,7 @@ class Action:
         self.requested_run_id = run_id
         self.debug = False
         self._bare = False
+        self.attached_client: BackendClient | None = None
 
     @classmethod
     def bare(
@@ -103,6 +105,7 @@ class Action:
         action.raw_params, action.validated_params, action.params = {}, None, {}
         action.attached_run, action.requested_run_id, action.debug = None, None, False
         action._bare = True
+        action.attached_client = None
         return action
 
     @property
@@ -124,6 +127,21 @@ class Action:
     @run.setter
     def run(self, run: Run) -> None:
         self.attached_run = run
+
+    @property
+    def client(self) -> BackendClient:
+        """The platform (projects, tasks, ground truth, storages, models), with the reference
+        client's method names: the one the executor attached, else the configured one (embedded
+        unless ``SYNAPSE_HOST`` is set)."""
+        if self.attached_client is None:
+            from synapse_sdk.clients.backend import get_backend_client
+
+            self.attached_client = get_backend_client()
+        return self.attached_client
+
+    @client.setter
+    def client(self, client: BackendClient) -> None:
+        self.attached_client = client
 
     def with_params(self, params: BaseModel | dict[str, Any]) -> Action:
         """A copy of this action for one request: what ``setup()`` loaded is shared, params are its own

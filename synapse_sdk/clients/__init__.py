@@ -1,0 +1,1 @@
+"""Clients of the platform the SDK works on (``clients.backend``)."""
