@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from synapse_sdk.cli import backend, create, env, job, plugin, publish  # noqa: F401 - create, publish add plugin commands
+from synapse_sdk.cli import backend, create, data, env, job, plugin, publish  # noqa: F401 - create, publish add plugin commands
 
 app = typer.Typer(
     name="synapse",
@@ -17,6 +17,7 @@ app.add_typer(plugin.app, name="plugin")
 app.add_typer(job.app, name="job")
 app.add_typer(backend.app, name="backend")
 app.add_typer(env.app, name="env")
+app.add_typer(data.app, name="data")
 
 
 def run_typer(args: list[str]) -> int:
