@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from synapse_sdk.backend.resources import ResourceSpec
 from synapse_sdk.backend.schemas import (
     EventBatch,
     LogEntry,
@@ -28,6 +27,7 @@ from synapse_sdk.backend.schemas import (
     RunRecord,
     RunStatus,
 )
+from synapse_sdk.backend.spec import ResourceSpec
 
 
 class RunsResource(Protocol):

@@ -1,7 +1,10 @@
 """Every record of the backend, shared by the embedded store, the HTTP server and its client.
 
 Runs: ``RunStatus``, ``NewRun``, ``RunRecord``, ``LogEntry``, ``EventBatch``. Releases:
-``NewRelease``, ``ReleaseRecord``. A new resource adds its records here.
+``NewRelease``, ``ReleaseRecord``. The data platform: one input schema per resource
+(``StorageIn``, ``TaskIn``...; TypedDicts that pydantic validates, see
+:mod:`synapse_sdk.backend.spec`) and the field types and values they share. A new resource adds
+its records here.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, with_config
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 DEFAULT_PROGRESS_CATEGORY = "default"
 
@@ -163,3 +167,158 @@ class ReleaseRecord(NewRelease):
 def iso(ts: float | None) -> str | None:
     """Seconds since the epoch as an ISO-8601 UTC string."""
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+# -- the data platform: what a create of each resource takes ----------------------------------
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Id = Annotated[int, Field(ge=1, le=2**62)]
+Checksum = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+#: Free JSON (configuration, metrics, meta): values JSON can hold, checked at the door.
+JsonObject = dict[str, JsonValue]
+#: An annotation (DM v2, ``docs/annotation-format.md``): checked in full by ``backend.checks``.
+Annotation = dict[str, Any]
+Timestamp = Annotated[float, Field(ge=0, le=1e11)]
+
+TASK_STATUSES = ("pending", "in_progress", "completed", "reviewed", "rejected")
+ASSIGNMENT_STATUSES = ("pending", "submitted", "approved", "rejected")
+SPLITS = ("train", "val", "test")
+FILE_TYPES = ("image", "video", "text", "audio", "pcd", "json", "other")
+PROVIDERS = ("local", "s3")
+
+
+@with_config(ConfigDict(extra="forbid"))
+class FileSpecification(TypedDict):
+    """One kind of file a data unit of a collection holds (e.g. the ``image`` of an image unit)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    file_type: Literal["image", "video", "text", "audio", "pcd", "json", "other"]
+    is_required: NotRequired[bool]
+    is_primary: NotRequired[bool]
+    extensions: NotRequired[list[Annotated[str, StringConstraints(pattern=r"^\.[A-Za-z0-9]{1,10}$")]]]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class UnitFile(TypedDict):
+    """A data unit's file for one specification: the data file, its path in the storage, its sha256."""
+
+    data_file: Id
+    path: NotRequired[str]
+    checksum: NotRequired[Checksum]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class StorageIn(TypedDict):
+    """A storage: where files live (``configuration`` per provider; secrets never read back)."""
+
+    name: Name
+    provider: Literal["local", "s3"]
+    configuration: NotRequired[JsonObject]
+    is_default: NotRequired[bool]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class DataCollectionIn(TypedDict):
+    """A kind of data unit, described by its file specifications."""
+
+    name: Name
+    description: NotRequired[str]
+    file_specifications: NotRequired[list[FileSpecification]]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class DataFileIn(TypedDict):
+    """One stored file: its storage, its key inside it, size and sha256."""
+
+    storage: Id
+    path: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    size: Annotated[int, Field(ge=0, le=2**62)]
+    checksum: Checksum
+    mime_type: NotRequired[str | None]
+    name: NotRequired[str]
+    meta: NotRequired[JsonObject]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class DataUnitIn(TypedDict):
+    """One item to annotate: a file per specification, plus free metadata (e.g. from Excel)."""
+
+    data_collection: Id
+    files: dict[str, UnitFile]
+    meta: NotRequired[JsonObject]
+    checksum: NotRequired[Checksum | None]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class ProjectIn(TypedDict):
+    """An annotation project over a data collection; ``configuration`` is its label schema."""
+
+    title: Name
+    description: NotRequired[str]
+    data_collection: NotRequired[Id | None]
+    configuration: NotRequired[JsonObject]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class TaskIn(TypedDict):
+    """One data unit to annotate in a project; ``data`` is its annotation (DM v2)."""
+
+    project: Id
+    data_unit: NotRequired[Id | None]
+    status: NotRequired[Literal["pending", "in_progress", "completed", "reviewed", "rejected"]]
+    data: NotRequired[Annotation | None]
+    tags: NotRequired[list[str]]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class AssignmentIn(TypedDict):
+    """One annotator's work on a task; ``data`` is the annotation they made (DM v2)."""
+
+    project: Id
+    task: Id
+    status: NotRequired[Literal["pending", "submitted", "approved", "rejected"]]
+    annotator: NotRequired[str | None]
+    data: NotRequired[Annotation | None]
+    started_at: NotRequired[Timestamp | None]
+    submitted_at: NotRequired[Timestamp | None]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class GroundTruthDatasetIn(TypedDict):
+    """A curated, versioned training set."""
+
+    name: Name
+    project: NotRequired[Id | None]
+    description: NotRequired[str]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class GroundTruthVersionIn(TypedDict):
+    """An immutable snapshot of a ground-truth dataset, once frozen."""
+
+    dataset: Id
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+    is_frozen: NotRequired[bool]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class GroundTruthEventIn(TypedDict):
+    """One item of a version: a data unit, its annotation (DM v2) and its split."""
+
+    ground_truth_dataset_version: Id
+    data_unit: NotRequired[Id | None]
+    data: NotRequired[Annotation | None]
+    split: NotRequired[Literal["train", "val", "test"]]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class ModelIn(TypedDict):
+    """A trained artifact: its file and checksum, the training run, configuration and metrics."""
+
+    name: Name
+    plugin: NotRequired[str | None]
+    run: NotRequired[str | None]
+    file: NotRequired[Id | None]
+    checksum: NotRequired[Checksum | None]
+    configuration: NotRequired[JsonObject]
+    metrics: NotRequired[JsonObject]

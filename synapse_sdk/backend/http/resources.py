@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 
+from synapse_sdk.backend.bulk import bulk_write
 from synapse_sdk.backend.http.transport import HttpTransport
-from synapse_sdk.backend.resources import ResourceSpec, bulk_write
+from synapse_sdk.backend.spec import ResourceSpec
 from synapse_sdk.errors import ResourceNotFound, SynapseError
 
 #: Records per create request (each stored all or none).

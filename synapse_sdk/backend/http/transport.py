@@ -17,6 +17,8 @@ The error map, case by case (``tests/backend/http/test_transport.py`` provokes e
   ``BackendError`` with the request, the status, the detail (FastAPI's field errors joined)
   and what the status likely means;
 * a body that is not JSON, error or success: ``BackendError`` with its start and content type;
+* a streamed answer (:meth:`HttpTransport.stream`, downloads) that breaks off while it is read:
+  ``BackendError`` saying how many bytes came and to read it again;
 * a timeout, once the retries are spent: ``BackendError`` naming the timeout;
 * any other transport error (refused, reset...), once the retries are spent: ``BackendError``
   asking whether ``synapse backend serve`` runs at ``SYNAPSE_HOST``.
@@ -24,11 +26,14 @@ The error map, case by case (``tests/backend/http/test_transport.py`` provokes e
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from synapse_sdk.errors import (
     ActionNotFound,
@@ -148,32 +153,82 @@ class HttpTransport:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
-        content: bytes | str | None = None,
+        content: bytes | str | BinaryIO | None = None,
         content_type: str = "application/octet-stream",
         timeout: float | None = None,
     ) -> httpx.Response:
         """Send one request, retrying while the server is unreachable; return a successful answer.
 
         ``json`` is encoded with ``str()`` for what JSON cannot hold (dates, paths...); ``content``
-        is sent as it is, labelled ``content_type`` (e.g. JSON its caller encoded);
-        ``timeout`` overrides the transport's for this request (large uploads and downloads).
+        is sent as it is, labelled ``content_type`` (e.g. JSON its caller encoded): a binary file
+        is streamed from where it stands to its end, a chunk at a time, and rewound there for each
+        retry (it must be seekable); ``timeout`` overrides the transport's for this request (large
+        uploads and downloads).
         """
-        import httpx
-
         headers: dict[str, str] | None = None
+        rewind: Callable[[], None] = _nothing
         if json is not None:
             content, headers = _dumps(json), {"Content-Type": "application/json"}
-        elif content is not None:
+        elif isinstance(content, bytes | str):
             headers = {"Content-Type": content_type}
+        elif content is not None:
+            stream, start = content, content.tell()
+            size = stream.seek(0, io.SEEK_END) - start
+            headers = {"Content-Type": content_type, "Content-Length": str(size)}
+
+            def rewind() -> None:
+                stream.seek(start)
+
+        def send() -> httpx.Response:
+            rewind()
+            return self._client.request(
+                method, path, params=params, content=content, headers=headers,
+                timeout=self.timeout if timeout is None else timeout,
+            )  # fmt: skip
+
+        return self._send(method, path, send)
+
+    def stream(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> BinaryIO:
+        """Send one request like :meth:`request`; return its answer's body as a file read a chunk
+        at a time as the caller reads it (close it when done: that closes the answer)."""
+        answer = ExitStack()
+
+        def send() -> httpx.Response:
+            answer.close()  # an earlier attempt's answer
+            return answer.enter_context(
+                self._client.stream(
+                    method, path, params=params, timeout=self.timeout if timeout is None else timeout
+                )
+            )
+
+        try:
+            response = self._send(method, path, send)
+        except BaseException:
+            answer.close()
+            raise
+        from synapse_sdk.backend.http.streams import ResponseReader
+
+        def broken(exc: Exception, received: int) -> BackendError:
+            return BackendError(
+                f"backend {self.host}: {method} {path}: the answer broke off after {received} bytes "
+                f"({type(exc).__name__}: {exc}); read it again"
+            )
+
+        return io.BufferedReader(ResponseReader(response, answer.close, broken), buffer_size=_CHUNK)
+
+    def _send(self, method: str, path: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """Call ``send`` until the server answers (backoff while it is unreachable or 502-504 for
+        ``retry_for`` seconds); return a successful answer, else raise ours."""
+        import httpx
+
         deadline = time.monotonic() + self.retry_for
         delay = _BACKOFF_START
         self._local.resent = False
         while True:
             try:
-                response = self._client.request(
-                    method, path, params=params, content=content, headers=headers,
-                    timeout=self.timeout if timeout is None else timeout,
-                )  # fmt: skip
+                response = send()
             except httpx.UnsupportedProtocol as exc:
                 raise self.unreachable(method, path, exc) from exc
             except httpx.TransportError as exc:
@@ -186,12 +241,19 @@ class HttpTransport:
                     continue
                 raise self.unreachable(method, path, exc) from exc
             if response.status_code in RETRY_STATUS and time.monotonic() + delay < deadline:
+                response.close()
                 self._local.resent = True
                 time.sleep(delay)
                 delay = min(delay * 2, _BACKOFF_MAX)
                 continue
             if response.is_success:
                 return response
+            try:
+                response.read()  # a streamed answer's body: what the error map reads
+            except httpx.TransportError as exc:
+                raise self.unreachable(method, path, exc) from exc
+            finally:
+                response.close()
             raise self.error_for(method, path, response)
 
     # -- the error map --------------------------------------------------------------------------
@@ -257,3 +319,9 @@ class HttpTransport:
 
 #: One encoder for every request body (``json.dumps`` with options builds one per call).
 _dumps = json.JSONEncoder(default=str).encode
+#: Bytes a streamed answer is read by.
+_CHUNK = 1 << 20
+
+
+def _nothing() -> None:
+    """What a request with nothing to rewind does before each attempt."""

@@ -4,11 +4,15 @@ The app serves one :class:`~synapse_sdk.backend.store.EmbeddedBackend` (``app.st
 Routers live in :mod:`synapse_sdk.backend.server.routes`, one per resource; each is included
 here behind :func:`~synapse_sdk.backend.server.auth.require_token`. ``GET /health`` is open so
 that supervisors and tests can poll it. Our errors travel as ``{"error": <class name>,
-"detail": <message>}``, which the client turns back into the same class.
+"detail": <message>}``, which the client turns back into the same class; FastAPI's own
+request validation (the runs and releases routes' bodies and query parameters) answers 422 in
+the same shape, as a ``UsageError`` naming the field: ``{"detail": "body.new: ...", "error":
+"UsageError", "errors": {"body.new": ["..."]}}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import (
@@ -37,6 +41,38 @@ def error_status(exc: SynapseError) -> int:
     return 400 if exc.exit_code == 2 else 500
 
 
+def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Our error body for FastAPI's request-validation errors: the first in ``detail``, each in ``errors``."""
+    if not errors:
+        return {"detail": "request: invalid", "error": "UsageError", "errors": {"request": ["invalid"]}}
+    problems: dict[str, list[str]] = {}
+    for error in errors:
+        path, problem = _field_problem(error)
+        problems.setdefault(path, []).append(problem)
+    path, problem = _field_problem(errors[0])
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return {"detail": f"{path}: {problem}{more}", "error": "UsageError", "errors": problems}
+
+
+def _field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
+    """``("body.fields.pid", "input should be a valid integer, got 'x'")`` for one FastAPI error."""
+    loc = list(error.get("loc") or ()) or ["request"]
+    kind, msg = error.get("type", ""), str(error.get("msg", "invalid"))
+    if kind == "json_invalid":  # loc is ("body", <character position>)
+        reason = (error.get("ctx") or {}).get("error", msg)
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return str(loc[0]), f"not valid JSON ({reason}{at}); send a JSON object"
+    path = str(loc[0]) + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    if kind == "missing":
+        return path, "required field is missing"
+    if kind == "extra_forbidden":
+        return path, "unknown field"
+    if msg[:2] != msg[:2].upper():  # "Input should be..." -> "input should be..."; "JSON ..." stays
+        msg = msg[0].lower() + msg[1:]
+    shown = repr(error.get("input"))
+    return path, f"{msg}, got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
 def create_app(
     settings: Settings, backend: EmbeddedBackend | None = None, token: str | None = None
 ) -> FastAPI:
@@ -45,6 +81,7 @@ def create_app(
     ``token`` (default ``settings.access_token``) is required: without one the app refuses to start.
     """
     from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
     from synapse_sdk import __version__
@@ -70,6 +107,10 @@ def create_app(
         if sep and " " not in field:  # "tasks[3].project: ..." names the field
             content["errors"] = {field: [problem]}
         return JSONResponse(status_code=error_status(exc), content=content)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content=validation_body(exc.errors()))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

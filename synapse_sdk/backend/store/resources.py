@@ -2,8 +2,9 @@
 
 Writes validate in one pass (``ResourceSpec.validate_many``) and insert in one transaction
 (``executemany``); reads decode rows straight into dicts and page by id, so a listing of a
-million rows streams in constant memory. SQLite's constraint failures become messages naming
-the item and the field: a missing reference, a duplicate, a frozen ground-truth version.
+million rows streams in constant memory. Rules across tables are checked inside the write
+(``store/rules.py``); SQLite's constraint failures become messages naming the item and the
+field (``store/constraints.py``): a missing reference, a duplicate, a frozen ground-truth version.
 
 Listings page by id (``id > last ORDER BY id``). So that each page costs its own rows, never a
 sort of every match, a page reads through an index that keeps the filtered rows in id order
@@ -15,38 +16,21 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
-from pathlib import PurePosixPath
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from typing import Any
 
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 
-from synapse_sdk.backend.resources import RESOURCES, ItemName, ResourceSpec, bulk_write, unit_checksum
+from synapse_sdk.backend.bulk import bulk_write
+from synapse_sdk.backend.spec import ItemName, ResourceSpec, item_namer
+from synapse_sdk.backend.store.constraints import explain, missing, referrers
 from synapse_sdk.backend.store.db import Database, raise_ours
-from synapse_sdk.errors import ResourceConflict, ResourceNotFound, UsageError, did_you_mean
+from synapse_sdk.backend.store.rules import AFTER_INSERT, BEFORE_DELETE, BEFORE_INSERT
+from synapse_sdk.backend.store.sql import encode, filter_value
+from synapse_sdk.errors import ResourceConflict, UsageError
 
 #: Rows fetched per page when a listing streams (``iterate``).
 PAGE = 1000
-#: Ids per ``IN (...)`` lookup (well under SQLite's limit of bound variables).
-_LOOKUP = 5000
-#: Where the CLI lists a resource (for the message of a missing id).
-_LISTED_BY = {
-    "storages": "synapse data storages list",
-    "data_collections": "synapse data collections list",
-    "data_units": "synapse data data-units list",
-    "projects": "synapse data projects list",
-    "tasks": "synapse data tasks list",
-}
-
-
-def encode(value: Any) -> str:
-    """JSON text of a validated value (pydantic-core's encoder: compact, UTF-8, a few times json's speed)."""
-    return to_json(value).decode()
-
-
-def decode(text: str) -> Any:
-    """The value of JSON text the store wrote."""
-    return from_json(text)
 
 
 class SqlResource:
@@ -91,10 +75,10 @@ class SqlResource:
         """
         if not rows:
             return []
-        spec, name = self.spec, _namer(where, where == self.spec.name)
+        spec, name = self.spec, item_namer(where, where == self.spec.name)
         now = time.time()
         stamps = (now, now) if spec.has_updated_at else (now,)
-        prepare, verify = _BEFORE_INSERT.get(spec.name), _AFTER_INSERT.get(spec.name)
+        prepare, verify = BEFORE_INSERT.get(spec.name), AFTER_INSERT.get(spec.name)
         try:
             with self.db.write() as conn:
                 if prepare is not None:
@@ -107,7 +91,7 @@ class SqlResource:
                 if verify is not None:
                     verify(conn, before, name)
         except sqlite3.IntegrityError as exc:
-            raise self._explain(exc, rows, name) from None
+            raise explain(self.db, self.spec, exc, rows, name) from None
         created = dict(zip(spec.columns[-len(stamps) :], stamps, strict=True))
         return [{"id": before + i, **row, **created} for i, row in enumerate(rows, start=1)]
 
@@ -135,13 +119,13 @@ class SqlResource:
                         args.append(time.time())
                     conn.execute(f"UPDATE {spec.name} SET {', '.join(sets)} WHERE id = ?", (*args, record_id))
         except sqlite3.IntegrityError as exc:
-            raise self._explain(exc, [changed], lambda _: where) from None
+            raise explain(self.db, self.spec, exc, [changed], lambda _: where) from None
         return self.get(record_id)
 
     def delete(self, record_id: int) -> None:
         """Remove one record; ``ResourceConflict`` while others refer to it."""
         where = f"{self.spec.name}/{record_id}"
-        in_use = _BEFORE_DELETE.get(self.spec.name)
+        in_use = BEFORE_DELETE.get(self.spec.name)
         try:
             with self.db.write() as conn:
                 user = in_use(conn, record_id) if in_use is not None else None
@@ -150,10 +134,11 @@ class SqlResource:
                 cur = conn.execute(f"DELETE FROM {self.spec.name} WHERE id = ?", (record_id,))
         except sqlite3.IntegrityError as exc:
             if str(exc).startswith("FOREIGN KEY"):
-                raise ResourceConflict(f"{where}: {self._referrers(record_id)}; remove them first") from None
-            raise self._explain(exc, [], lambda _: where) from None
+                users = referrers(self.db, self.spec, record_id)
+                raise ResourceConflict(f"{where}: {users}; remove them first") from None
+            raise explain(self.db, self.spec, exc, [], lambda _: where) from None
         if cur.rowcount == 0:
-            raise self._missing(record_id)
+            raise missing(self.spec, record_id)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -161,7 +146,7 @@ class SqlResource:
         """One record; ``ResourceNotFound`` naming the resource and the id."""
         rows = self._rows(f"{self._select} WHERE id = ?", [record_id])
         if not rows:
-            raise self._missing(record_id)
+            raise missing(self.spec, record_id)
         return rows[0]
 
     def find(self, record_id: int) -> dict[str, Any] | None:
@@ -270,7 +255,7 @@ class SqlResource:
         cur.row_factory = None
         row = cur.fetchone()
         if row is None:
-            raise self._missing(record_id)
+            raise missing(self.spec, record_id)
         return self._decode([row])[0]
 
     def _page(self, checked: dict[str, Any], after: int, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -311,12 +296,12 @@ class SqlResource:
                 args.extend(value)
             elif isinstance(value, list):
                 clauses.append(f"{key} IN ({', '.join('?' * len(value))})")
-                args.extend(_filter_value(v) for v in value)
+                args.extend(filter_value(v) for v in value)
             elif value is None:
                 clauses.append(f"{key} IS NULL")
             else:
                 clauses.append(f"{key} = ?")
-                args.append(_filter_value(value))
+                args.append(filter_value(value))
         if after:
             clauses.append("id > ?")
             args.append(after)
@@ -340,233 +325,7 @@ class SqlResource:
                 found.append((str(row[1]), frozenset(columns)))
         return found
 
-    def _missing(self, record_id: int) -> ResourceNotFound:
-        listed = _LISTED_BY.get(self.spec.name)
-        hint = f"; list them with '{listed}'" if listed else ""
-        return ResourceNotFound(f"{self.spec.singular} {record_id} does not exist{hint}")
-
-    def _referrers(self, record_id: int) -> str:
-        """Which records refer to this one (``3 assignments refer to it``)."""
-        for spec in RESOURCES.values():
-            for field, target in spec.references.items():
-                if target == self.spec.name:
-                    row = self.db.query_one(
-                        f"SELECT COUNT(*) FROM {spec.name} WHERE {field} = ?", (record_id,)
-                    )
-                    if row and row[0]:
-                        return f"{row[0]} {spec.name.replace('_', ' ')} refer to it ({field} = {record_id})"
-        return "other records still refer to it"
-
-    def _explain(self, exc: sqlite3.IntegrityError, rows: list[dict[str, Any]], name: ItemName) -> Exception:
-        """Turn a constraint failure into a message naming the item and the field."""
-        text = str(exc)
-        if "frozen version" in text:
-            return self._frozen(rows, name)
-        if text.startswith("UNIQUE constraint failed"):
-            columns = [c.split(".")[-1].strip() for c in text.split(":", 1)[1].split(",")]
-            index, row = self._duplicate(rows, columns)
-            shown = ", ".join(f"{c}={row.get(c)!r}" for c in columns) if row else ", ".join(columns)
-            return ResourceConflict(f"{name(index)}: a {self.spec.singular} with {shown} exists already")
-        if text.startswith("FOREIGN KEY constraint failed"):
-            missing = self._broken_reference(rows, name)
-            if missing is not None:
-                return missing
-            return ResourceConflict(f"{name(0)}: other records still refer to it; remove them first")
-        if isinstance(exc, _Inconsistent):
-            return UsageError(text)
-        return UsageError(f"{name(0)}: {text}")
-
-    def _frozen(self, rows: list[dict[str, Any]], name: ItemName) -> ResourceConflict:
-        fix = "create a new version to change its items"
-        if self.spec.name == "ground_truth_dataset_versions":
-            return ResourceConflict(
-                f"{name(0)}: the version is frozen: it cannot change or be unfrozen; {fix}"
-            )
-        frozen = {
-            r[0] for r in self.db.query("SELECT id FROM ground_truth_dataset_versions WHERE is_frozen = 1")
-        }
-        for index, row in enumerate(rows):
-            version = row.get("ground_truth_dataset_version")
-            if version in frozen:
-                return ResourceConflict(
-                    f"{name(index)}.ground_truth_dataset_version: ground-truth dataset version {version} "
-                    f"is frozen; {fix}"
-                )
-        return ResourceConflict(f"{name(0)}: its ground-truth dataset version is frozen; {fix}")
-
-    def _duplicate(self, rows: list[dict[str, Any]], columns: list[str]) -> tuple[int, dict[str, Any] | None]:
-        seen = set()
-        clause = " AND ".join(f"{c} IS ?" for c in columns)
-        for index, row in enumerate(rows):
-            key = tuple(repr(row.get(c)) for c in columns)
-            if key in seen:
-                return index, row
-            seen.add(key)
-            args = [_filter_value(row.get(c)) for c in columns]
-            if self.db.query_one(f"SELECT 1 FROM {self.spec.name} WHERE {clause}", args):
-                return index, row
-        return 0, rows[0] if rows else None
-
-    def _broken_reference(self, rows: list[dict[str, Any]], name: ItemName) -> UsageError | None:
-        """The first row naming a missing record (``tasks[3].project: project 9 does not exist``)."""
-        for field, target in self.spec.references.items():
-            wanted = {row[field] for row in rows if row.get(field) is not None}
-            existing = _existing(self.db.connect(), target, wanted)
-            for index, row in enumerate(rows):
-                ref = row.get(field)
-                if ref is not None and ref not in existing:
-                    what = RESOURCES[target].singular if target in RESOURCES else target.rstrip("s")
-                    return UsageError(f"{name(index)}.{field}: {what} {ref!r} does not exist")
-        return None
-
-
-class _Inconsistent(sqlite3.IntegrityError):
-    """A row that breaks a rule across tables (a task's data unit from another collection)."""
-
-
-def _namer(where: str, indexed: bool) -> ItemName:
-    return (lambda i: f"{where}[{i}]") if indexed else (lambda _: where)
-
-
-def _existing(conn: sqlite3.Connection, table: str, ids: set[Any]) -> set[Any]:
-    """Which of ``ids`` are ids of ``table``."""
-    found: set[Any] = set()
-    wanted = list(ids)
-    for start in range(0, len(wanted), _LOOKUP):
-        chunk = wanted[start : start + _LOOKUP]
-        found.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
-        )
-    return found
-
-
-def _by_id(conn: sqlite3.Connection, sql: str, ids: set[Any]) -> dict[Any, tuple[Any, ...]]:
-    """Rows of ``sql`` (``SELECT id, ... FROM t WHERE id IN ({})``) for ``ids``, by id."""
-    found: dict[Any, tuple[Any, ...]] = {}
-    wanted = list(ids)
-    for start in range(0, len(wanted), _LOOKUP):
-        chunk = wanted[start : start + _LOOKUP]
-        for row in conn.execute(sql.format(", ".join("?" * len(chunk))), chunk):
-            found[row[0]] = tuple(row)
-    return found
-
-
-def _unit_files(conn: sqlite3.Connection, rows: list[dict[str, Any]], name: ItemName) -> None:
-    """A data unit's files exist, are the ones its collection specifies, and carry their path and sha256."""
-    collections = _by_id(
-        conn,
-        "SELECT id, name, file_specifications FROM data_collections WHERE id IN ({})",
-        {row["data_collection"] for row in rows},
-    )
-    files = _by_id(
-        conn,
-        "SELECT id, path, checksum FROM data_files WHERE id IN ({})",
-        {f["data_file"] for row in rows for f in row["files"].values()},
-    )
-    specs_of: dict[int, dict[str, dict[str, Any]]] = {
-        cid: {s["name"]: s for s in decode(specs)} for cid, (_, _, specs) in collections.items()
-    }
-    for index, row in enumerate(rows):
-        where, collection = name(index), row["data_collection"]
-        if collection not in collections:
-            raise UsageError(f"{where}.data_collection: data collection {collection} does not exist")
-        specs, title = specs_of[collection], collections[collection][1]
-        for key, entry in row["files"].items():
-            spec = specs.get(key)
-            if specs and spec is None:
-                raise UsageError(
-                    f"{where}.files.{key}: data collection {title!r} has no file specification {key!r}"
-                    f"{did_you_mean(key, specs)}; its specifications: {', '.join(specs)}"
-                )
-            found = files.get(entry["data_file"])
-            if found is None:
-                raise UsageError(
-                    f"{where}.files.{key}.data_file: data file {entry['data_file']} does not exist"
-                )
-            _, path, checksum = found
-            if entry.get("checksum", checksum) != checksum:
-                raise UsageError(
-                    f"{where}.files.{key}.checksum: data file {entry['data_file']} has sha256 {checksum}, "
-                    f"not {entry['checksum']}; leave it out to take the data file's"
-                )
-            if entry.get("path", path) != path:
-                raise UsageError(
-                    f"{where}.files.{key}.path: data file {entry['data_file']} is at {path!r}, "
-                    f"not {entry['path']!r}; leave it out to take the data file's"
-                )
-            allowed = [e.lower() for e in (spec or {}).get("extensions") or []]
-            suffix = PurePosixPath(path).suffix.lower()
-            if allowed and suffix not in allowed:
-                raise UsageError(
-                    f"{where}.files.{key}: data file {entry['data_file']} is a "
-                    f"{suffix or 'file without extension'} file; file specification {key!r} takes "
-                    f"{', '.join(allowed)}"
-                )
-            entry.setdefault("path", path)
-            entry.setdefault("checksum", checksum)
-        for spec_name, spec in specs.items():
-            if spec.get("is_required") and spec_name not in row["files"]:
-                raise UsageError(f"{where}.files: {spec_name!r} is required by data collection {title!r}")
-        if row.get("checksum") is None:
-            row["checksum"] = unit_checksum(row["files"])
-
-
-def _consistent(sql: str, message: Callable[[tuple[Any, ...]], str]) -> Callable[..., None]:
-    """A rule across tables checked on the rows just inserted (``sql`` takes the last id before them)."""
-
-    def verify(conn: sqlite3.Connection, before: int, name: ItemName) -> None:
-        row = conn.execute(sql, (before,)).fetchone()
-        if row is not None:
-            raise _Inconsistent(f"{name(row[0] - before - 1)}.{message(tuple(row))}")
-
-    return verify
-
-
-_BEFORE_INSERT: dict[str, Callable[[sqlite3.Connection, list[dict[str, Any]], ItemName], None]] = {
-    "data_units": _unit_files,
-}
-_AFTER_INSERT: dict[str, Callable[[sqlite3.Connection, int, ItemName], None]] = {
-    "tasks": _consistent(
-        "SELECT t.id, t.data_unit, u.data_collection, t.project, p.data_collection FROM tasks AS t "
-        "JOIN projects AS p ON p.id = t.project JOIN data_units AS u ON u.id = t.data_unit "
-        "WHERE t.id > ? AND p.data_collection IS NOT NULL AND u.data_collection != p.data_collection LIMIT 1",
-        lambda r: (
-            f"data_unit: data unit {r[1]} is of data collection {r[2]}; project {r[3]} annotates "
-            f"data collection {r[4]}"
-        ),
-    ),
-    "assignments": _consistent(
-        "SELECT a.id, a.task, t.project, a.project FROM assignments AS a JOIN tasks AS t ON t.id = a.task "
-        "WHERE a.id > ? AND t.project != a.project LIMIT 1",
-        lambda r: f"project: task {r[1]} is in project {r[2]}, not {r[3]}",
-    ),
-}
-
-
-def _unit_using(conn: sqlite3.Connection, data_file: int) -> str | None:
-    """Which data unit names this data file among its files (units refer to files inside JSON)."""
-    row = conn.execute(
-        "SELECT u.id, f.key FROM data_units AS u, json_each(u.files) AS f "
-        "WHERE json_extract(f.value, '$.data_file') = ? LIMIT 1",
-        (data_file,),
-    ).fetchone()
-    return None if row is None else f"data unit {row[0]} holds it as its {row[1]!r} file"
-
-
-_BEFORE_DELETE: dict[str, Callable[[sqlite3.Connection, int], str | None]] = {"data_files": _unit_using}
-
 
 def _last_id(conn: sqlite3.Connection, table: str) -> int:
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
     return int(row[0]) if row else 0
-
-
-def _filter_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, dict | list):
-        return encode(value)
-    return value

@@ -282,7 +282,7 @@ def _whole(value: Any, where: str, low: int, high: int) -> int:
 
 def _public_storage(record: Record) -> Record:
     """A storage as it is shown: secret configuration values masked."""
-    from synapse_sdk.backend.resources import public_storage
+    from synapse_sdk.backend.checks import public_storage
 
     return public_storage(record)
 
