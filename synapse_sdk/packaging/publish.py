@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synapse_sdk.backend.protocol import ReleasesResource
 from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
-from synapse_sdk.packaging.archive import build_archive, collect_files, extract_once, remove_tree
-from synapse_sdk.packaging.checksum import sha256_bytes, verify_file
+from synapse_sdk.errors import ReleaseError
+from synapse_sdk.packaging.archive import build_archive, collect_files
+from synapse_sdk.packaging.checksum import require_sha256, sha256_bytes, verify_file
+from synapse_sdk.packaging.extract import extract_once, remove_tree
+from synapse_sdk.packaging.manifest import verify_release
+from synapse_sdk.packaging.members import name_problem, short
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requirement_lines
 
@@ -52,6 +57,12 @@ def plan_release(path: str | Path | None = None) -> ReleasePlan:
 
     loaded = load_plugin(path)
     files = collect_files(loaded.path)
+    for name in files:  # what extraction would refuse is refused here, where it can be fixed
+        if problem := name_problem(name):
+            raise ReleaseError(
+                f"{loaded.path}: file {short(name)} cannot be packaged ({problem}); "
+                "rename it or list it in .synapseignore"
+            )
     source = build_archive(loaded.path, files)
     extra = runtime_env_packages(loaded)
     return ReleasePlan(loaded.path, loaded.config, files, source, sha256_bytes(source), extra)
@@ -59,7 +70,6 @@ def plan_release(path: str | Path | None = None) -> ReleasePlan:
 
 def runtime_env_packages(loaded: LoadedPlugin) -> list[str]:
     """Packages each action's ``get_runtime_env()`` lists beyond the plugin's requirements file."""
-    from synapse_sdk.errors import ReleaseError
     from synapse_sdk.plugins.categories.base import read_requirements
 
     declared = set(read_requirements(loaded.path))
@@ -120,10 +130,33 @@ def releases_dir(home: Path) -> Path:
 
 
 def install_release(record: ReleaseRecord, registry: ReleasesResource, home: Path) -> Path:
-    """Fetch the archive, verify its sha256, and extract it (once) into a folder named by that checksum."""
-    archive = registry.fetch_archive(record, home / "downloads")
-    verify_file(archive, record.checksum, what=f"{record.uri} archive")
-    return extract_once(archive, releases_dir(home) / record.checksum)
+    """The release's folder, named by its archive checksum and verified against its manifest.
+
+    The first time, the archive is fetched, its sha256 verified and it is extracted (safely, see
+    :mod:`~synapse_sdk.packaging.extract`); afterwards the folder's manifest is what is checked,
+    so a file edited inside it stops the run (``ChecksumMismatch``).
+    """
+    checksum = require_sha256(record.checksum, what=f"{record.uri}: checksum")
+    folder = releases_dir(home) / checksum
+    if not os.path.lexists(folder):
+        archive = registry.fetch_archive(record, home / "downloads")
+        verify_file(archive, checksum, what=f"{record.uri} archive")
+        extract_once(archive, folder)
+    verify_release(folder)
+    return folder
+
+
+def verify_if_release(path: Path, home: Path) -> Path:
+    """``path``, after :func:`verify_release` of its release if it lies in ``SYNAPSE_HOME/releases``.
+
+    However a folder was reached (``--path``, ``SYNAPSE_PLUGIN_PATH``), one inside an extracted
+    release is run only if the whole release still matches its manifest.
+    """
+    root = releases_dir(home).resolve()
+    resolved = path.resolve()
+    if resolved != root and resolved.is_relative_to(root):
+        verify_release(root / resolved.relative_to(root).parts[0])
+    return path
 
 
 def resolve_release(code: str, version: str | None, home: Path, registry: ReleasesResource) -> Path:
@@ -146,9 +179,10 @@ def resolve_plugin_ref(plugin: str, settings: Settings | None = None) -> Path:
         record = registry.get_release(code, version or None)
     except PluginNotFound as exc:
         try:
-            return find_plugin(code, version or None)
+            found = find_plugin(code, version or None)
         except PluginNotFound:
             raise exc from None
+        return verify_if_release(found, settings.home)
     return install_release(record, registry, settings.home)
 
 

@@ -16,6 +16,7 @@ from synapse_sdk.backend.protocol import Backend
 from synapse_sdk.backend.schemas import EventBatch, NewRelease, NewRun, RunStatus
 from synapse_sdk.backend.store import EmbeddedBackend
 from synapse_sdk.errors import ChecksumMismatch, PluginNotFound, ReleaseError, RunConflict, RunNotFound
+from synapse_sdk.packaging.archive import build_archive
 from synapse_sdk.packaging.checksum import sha256_bytes
 from tests.servers import BackendServer
 
@@ -43,6 +44,12 @@ def backend(request, tmp_path):
 def uid() -> str:
     """A prefix that keeps this test's run ids and plugin codes apart on the shared server."""
     return uuid.uuid4().hex[:8]
+
+
+def archive_of(code: str, version: str, note: str = "") -> bytes:
+    """A real release archive (the registry refuses anything else) whose config.yaml is the release's."""
+    config = f"code: {code}\nversion: '{version}'\ncategory: neural_net\n# {note}\n"
+    return build_archive(".", [], extra={"config.yaml": config.encode()})
 
 
 def release(code: str, version: str, archive: bytes, source: str = "s" * 64) -> NewRelease:
@@ -199,27 +206,29 @@ def test_a_transition_from_another_state_is_false_not_an_error(backend, uid):
 def test_a_release_is_stored_once_and_its_archive_fetched(backend, uid, tmp_path):
     releases = backend.releases
     code = f"p{uid}"
-    new = release(code, "1.0.0", b"archive one")
-    record, created = releases.add_release(new, b"archive one")
+    one = archive_of(code, "1.0.0", "one")
+    new = release(code, "1.0.0", one)
+    record, created = releases.add_release(new, one)
     assert created
     assert (record.uri, record.checksum, record.size, record.config) == (
-        f"{code}@1.0.0", new.checksum, 11, {"code": code},
+        f"{code}@1.0.0", new.checksum, len(one), {"code": code},
     )  # fmt: skip
     assert record.created_at > 0
-    again, created = releases.add_release(new, b"archive one")
+    again, created = releases.add_release(new, one)
     assert (again, created) == (record, False)
     assert releases.find_release(code, "1.0.0") == record
     assert releases.find_release(code, "9.9.9") is None
     assert releases.get_release(code, "1.0.0") == record
-    assert releases.fetch_archive(record, tmp_path / "cache").read_bytes() == b"archive one"
+    assert releases.fetch_archive(record, tmp_path / "cache").read_bytes() == one
 
 
 def test_a_published_version_is_immutable(backend, uid):
     code = f"p{uid}"
-    backend.releases.add_release(release(code, "1.0.0", b"one"), b"one")
+    one, two = archive_of(code, "1.0.0", "one"), archive_of(code, "1.0.0", "two")
+    backend.releases.add_release(release(code, "1.0.0", one), one)
     with pytest.raises(ReleaseError, match=f"{code}@1.0.0 is already published with different content"):
-        backend.releases.add_release(release(code, "1.0.0", b"two", source="t" * 64), b"two")
-    assert backend.releases.get_release(code, "1.0.0").checksum == sha256_bytes(b"one")
+        backend.releases.add_release(release(code, "1.0.0", two, source="t" * 64), two)
+    assert backend.releases.get_release(code, "1.0.0").checksum == sha256_bytes(one)
 
 
 def test_an_archive_that_is_not_what_it_declares_is_refused(backend, uid):
@@ -233,7 +242,7 @@ def test_newest_stable_release_and_what_is_not_found(backend, uid):
     releases = backend.releases
     code = f"p{uid}"
     for version in ("1.0.0", "1.10.0", "1.9.0", "2.0.0-rc.1"):
-        archive = f"{code} {version}".encode()
+        archive = archive_of(code, version)
         releases.add_release(release(code, version, archive), archive)
     assert [r.version for r in releases.list_releases(code)] == ["2.0.0-rc.1", "1.10.0", "1.9.0", "1.0.0"]
     assert code in {r.code for r in releases.list_releases()}

@@ -177,3 +177,26 @@ def test_bad_params_for_a_release_in_its_own_env_exit_2(make_plugin, tmp_path, s
     assert "params.epochs: input should be a valid integer" in proc.stderr
     (record,) = store.list_runs()
     assert record.status == "FAILED"
+
+
+def test_a_file_edited_inside_the_extracted_release_stops_the_next_run(demo_plugin, tmp_path, store,
+                                                                       synapse_home):  # fmt: skip
+    proc = run_cli("plugin", "publish", cwd=demo_plugin)
+    checksum = json.loads(proc.stdout)["checksum"]
+    params = '{"dataset_path": "/d", "epochs": 1}'
+    first = run_cli("plugin", "run", "train", params, "--plugin", "demo-train@1.0.0", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = synapse_home / "releases" / checksum
+    train = folder / "plugin" / "train.py"
+    train.chmod(0o644)  # read-only stops an accident, not someone who means it (or root)
+    train.write_text(train.read_text() + "\nimport os\nos.system('echo pwned')\n")
+    runs = len(store.list_runs())
+    proc = run_cli("plugin", "run", "train", params, "--plugin", "demo-train@1.0.0", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"Error: release folder {folder} differs from what was extracted: "
+                                  "'plugin/train.py' was changed; nothing was run; delete it")  # fmt: skip
+    assert "pwned" not in proc.stdout + proc.stderr
+    assert len(store.list_runs()) == runs
+    by_path = run_cli("plugin", "run", "train", params, "--path", str(folder), cwd=tmp_path)
+    assert by_path.returncode == 2 and "'plugin/train.py' was changed" in by_path.stderr

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from synapse_sdk.errors import ReleaseError, UnsafeArchive
-from synapse_sdk.packaging.archive import build_archive, collect_files, extract_archive, extract_once
+from synapse_sdk.packaging.archive import build_archive, collect_files
 from synapse_sdk.packaging.checksum import sha256_bytes
+from synapse_sdk.packaging.extract import extract_archive, extract_once
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -143,7 +144,7 @@ def test_zip_slip_entries_are_refused(tmp_path: Path, name: str, symlink: bool) 
     dest = tmp_path / "out"
     with pytest.raises(UnsafeArchive, match="is unsafe"):
         extract_archive(archive, dest)
-    assert list(dest.iterdir()) == []
+    assert not dest.exists()
 
 
 def test_a_safe_zip_extracts(tmp_path: Path) -> None:
@@ -158,6 +159,28 @@ def test_a_safe_zip_extracts(tmp_path: Path) -> None:
 def test_garbage_is_not_an_archive(tmp_path: Path) -> None:
     archive = tmp_path / "junk.tar.gz"
     archive.write_bytes(b"not an archive at all")
-    with pytest.raises(ReleaseError, match="not a readable tar or zip archive"):
+    with pytest.raises(ReleaseError, match="not a readable tar.gz or zip archive"):
         extract_once(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_whatever_publish_packages_extraction_accepts(tmp_path: Path) -> None:
+    """No false alarms: executables, dotfiles, empty and non-ASCII files, deep folders all come back."""
+    from synapse_sdk.packaging.manifest import problems
+
+    src = tmp_path / "src"
+    deep = "/".join(f"level{i}" for i in range(12))
+    write(src, {
+        "config.yaml": "code: x\n", "plugin/__init__.py": "", ".gitignore": "*.log\n", "data/empty.txt": "",
+        "data/한글 파일 (1).txt": "annyeong\n", f"data/{deep}/leaf.json": "{}",
+        "scripts/run.sh": "#!/bin/sh\n", f"data/{'n' * 200}.txt": "long name\n",
+    })  # fmt: skip
+    (src / "scripts" / "run.sh").chmod(0o755)
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(build_archive(src, collect_files(src)))
+    out = extract_once(archive, tmp_path / "releases" / sha256_bytes(archive.read_bytes()))
+    assert sorted(collect_files(out)) == sorted(collect_files(src))
+    assert (out / "data" / "한글 파일 (1).txt").read_text() == "annyeong\n"
+    assert os.access(out / "scripts" / "run.sh", os.X_OK)
+    assert not (out / "config.yaml").stat().st_mode & 0o111
+    assert problems(out) == []

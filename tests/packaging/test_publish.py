@@ -208,3 +208,20 @@ def test_leftovers_of_interrupted_extractions_are_pruned_once_old(synapse_home: 
     os.utime(old, (1, 1))
     assert prune_release_leftovers(synapse_home) == [old]
     assert fresh.is_dir() and not old.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["odd\\name.txt", "line\nbreak.txt", "/".join(["d" * 200] * 6) + "/deep.txt"],
+    ids=["backslash", "newline", "over-long-path"],
+)
+def test_a_file_extraction_would_refuse_is_refused_at_publish_naming_it(
+    hello: Callable[..., Path], name: str
+) -> None:
+    folder = hello()
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("x")
+    with pytest.raises(ReleaseError, match=r"cannot be packaged \(.*\); rename it or list it in") as info:
+        plan_release(folder)
+    assert "\n" not in str(info.value)
+    assert get_backend().releases.list_releases() == []

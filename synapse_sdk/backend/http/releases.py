@@ -8,7 +8,8 @@ from pathlib import Path
 
 from synapse_sdk.backend.http.transport import HttpTransport
 from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
-from synapse_sdk.errors import PluginNotFound
+from synapse_sdk.errors import ChecksumMismatch, PluginNotFound
+from synapse_sdk.packaging.checksum import require_sha256, sha256_bytes
 
 #: Seconds an archive upload or download may wait for the server (larger than a run request's).
 TRANSFER_TIMEOUT = 60.0
@@ -47,17 +48,28 @@ class HttpReleases:
         return [ReleaseRecord.model_validate(r) for r in self._http.call("GET", "/releases", params=params)]
 
     def fetch_archive(self, record: ReleaseRecord, cache_dir: Path) -> Path:
-        """Download the archive into ``cache_dir``, named by checksum (the caller verifies it).
+        """Download the archive into ``cache_dir`` as ``<checksum>.tar.gz``, verified before it is named so.
 
-        The bytes go to a temporary file renamed into place, so a broken download leaves no
-        file under the final name.
+        The checksum the server sent must be 64 hex characters before it names a file
+        (``ReleaseError``), and the downloaded bytes must hash to it (``ChecksumMismatch``):
+        they go to a temporary file renamed into place only then, so a broken or altered
+        download leaves no file under the final name.
         """
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        final = cache_dir / f"{record.checksum}.tar.gz"
+        checksum = require_sha256(record.checksum, what=f"{record.uri}: checksum sent by {self._http.host}")
         path = f"/releases/{record.code}/{record.version}/archive"
-        response = self._http.request("GET", path, timeout=self._transfer_timeout)
+        data = self._http.request("GET", path, timeout=self._transfer_timeout).content
+        actual = sha256_bytes(data)
+        if actual != checksum:
+            raise ChecksumMismatch(
+                f"{record.uri} archive downloaded from {self._http.host}: sha256 is {actual} "
+                f"({len(data)} bytes), but the release records {checksum}; nothing was saved; "
+                "try again (a proxy may have altered it)"
+            )
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        final = cache_dir / f"{checksum}.tar.gz"
         tmp = cache_dir / f".tmp-{uuid.uuid4().hex}"
-        tmp.write_bytes(response.content)
+        with open(tmp, "xb") as f:
+            f.write(data)
         tmp.replace(final)
         return final
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
 from synapse_sdk.backend.store.db import Database
 from synapse_sdk.errors import ChecksumMismatch, PluginNotFound, ReleaseError, did_you_mean
-from synapse_sdk.packaging.checksum import sha256_bytes
+from synapse_sdk.packaging.checksum import require_sha256, sha256_bytes
 
 _COLUMNS = (
     "code, version, name, category, description, config, checksum, source_checksum, archive, size, lock,"
@@ -46,6 +46,40 @@ def refuse_corrupt(new: NewRelease, archive: bytes) -> None:
         )
 
 
+def refuse_mismatched(new: NewRelease, archive: bytes) -> None:
+    """Raise ``ReleaseError`` unless ``archive`` is a safe release archive whose config.yaml is ``new``'s.
+
+    Every member is checked as extraction would check it (no links, devices, ``..``...:
+    ``UnsafeArchive``), and the archive's own ``config.yaml`` must name the same code, version
+    and category as the metadata sent with it: what a registry lists is what a run extracts.
+    """
+    import yaml
+
+    from synapse_sdk.packaging.members import check_archive
+
+    label = f"{new.code}@{new.version}: the uploaded archive"
+    text = check_archive(archive, label, want="config.yaml")
+    if text is None:
+        raise ReleaseError(f"{label} has no config.yaml at its top; publish with 'synapse plugin publish'")
+    try:
+        config = yaml.safe_load(text.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        config = None
+    if not isinstance(config, dict):
+        raise ReleaseError(
+            f"{label}: its config.yaml is not a YAML mapping; publish with 'synapse plugin publish'"
+        )
+    sent = {"code": new.code, "version": new.version, "category": new.category}
+    differ = [key for key, value in sent.items() if str(config.get(key)) != value]
+    if differ:
+        found = ", ".join(f"{key} {str(config.get(key))[:60]!r}" for key in differ)
+        meant = ", ".join(f"{key} {sent[key][:60]!r}" for key in differ)
+        raise ReleaseError(
+            f"{label}: its config.yaml has {found} but the release metadata {meant}; "
+            "publish with 'synapse plugin publish', which takes both from one config.yaml"
+        )
+
+
 class ReleaseStore:
     """The embedded releases resource under ``SYNAPSE_HOME``: rows in ``db``, archives in ``archives_dir``.
 
@@ -62,9 +96,12 @@ class ReleaseStore:
     def add_release(self, new: NewRelease, archive: bytes) -> tuple[ReleaseRecord, bool]:
         """Write the archive (atomically, by checksum) then the row; same content again is a no-op.
 
-        An archive that does not match its declared checksum and size is ``ChecksumMismatch``.
+        An archive that does not match its declared checksum and size is ``ChecksumMismatch``;
+        one that is not a safe release archive of the same code, version and category is
+        ``ReleaseError`` (see :func:`refuse_mismatched`).
         """
         refuse_corrupt(new, archive)
+        refuse_mismatched(new, archive)
         with self.db.write() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=? AND version=?", (new.code, new.version)
@@ -88,9 +125,9 @@ class ReleaseStore:
 
     def _write_archive(self, checksum: str, data: bytes) -> Path:
         self.archives_dir.mkdir(parents=True, exist_ok=True)
-        final = self.archives_dir / f"{checksum}.tar.gz"
+        final = self.archives_dir / f"{require_sha256(checksum, 'release archive')}.tar.gz"
         tmp = self.archives_dir / f".tmp-{uuid.uuid4().hex}"
-        with open(tmp, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

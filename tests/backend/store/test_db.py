@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
@@ -13,6 +14,7 @@ from synapse_sdk.backend.store import EmbeddedBackend
 from synapse_sdk.backend.store.db import Database
 from synapse_sdk.backend.store.runs import RunStore
 from synapse_sdk.errors import BackendError, RunConflict
+from synapse_sdk.packaging.archive import build_archive
 from synapse_sdk.packaging.checksum import sha256_bytes
 from synapse_sdk.settings import Settings
 
@@ -103,7 +105,8 @@ def test_a_full_database_says_to_free_space(tmp_path):
     says = "cannot grow .database or disk is full .SQLITE_FULL..: the disk is full; free space on it"
     with pytest.raises(BackendError, match=says):
         backend.runs.write_events("r1", EventBatch(logs=big))
-    archive = b"y" * 100_000
+    config = b"code: c\nversion: 1.0.0\ncategory: neural_net\n"
+    archive = build_archive(".", [], extra={"config.yaml": config, "weights.bin": os.urandom(100_000)})
     new = NewRelease(
         code="c", version="1.0.0", name="C", category="neural_net", config={}, checksum=sha256_bytes(archive),
         source_checksum="0" * 64, size=len(archive), lock="z" * 99_000,

@@ -1,4 +1,4 @@
-"""``/releases``: publish a release (archive checked against its sha256), list, get, download."""
+"""``/releases``: publish a release (archive checked against its sha256 and metadata), list, get, download."""
 
 from __future__ import annotations
 
@@ -36,7 +36,12 @@ def _store(request: Request) -> ReleaseStore:
 
 @router.post("", response_model=PublishOut)
 def publish(body: PublishIn, request: Request) -> PublishOut:
-    """Store a release; the archive must hash to the declared checksum and size (else 400)."""
+    """Store a release whose archive is what its metadata says (else 400).
+
+    The archive must hash to the declared checksum and size, be a release archive every member
+    of which extraction would accept, and hold a ``config.yaml`` naming the code, version and
+    category sent with it (see ``ReleaseStore.add_release``).
+    """
     try:
         archive = base64.b64decode(body.archive_b64, validate=True)
     except binascii.Error:
