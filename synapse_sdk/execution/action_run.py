@@ -67,11 +67,24 @@ def run_attached(
 
 def _end(run: Run, runs: RunsResource, end_recorder: EndRecorder | None, status: str, **fields: Any) -> None:
     started = run.close() or {}  # every event is stored before the end
-    end = {"finished_at": time.time(), "lost_events": run.lost, **started, **fields}
+    end = {"finished_at": time.time(), "lost_events": run.lost, **started, **masked_end(run, fields)}
     if end_recorder is not None:
         end_recorder(status, end)
     else:
         lifecycle.end(runs, run.id, status, **end)
+
+
+def masked_end(run: Run, fields: dict[str, Any]) -> dict[str, Any]:
+    """The end's ``error`` and ``result`` storable (no lone surrogate, no NaN) and masked with the
+    run's secrets: an exception's text or a returned value may quote a password from the params."""
+    from synapse_sdk.plugins.run.sanitise import clean_result, clean_text
+
+    masker = run.masker
+    if isinstance(fields.get("error"), str):
+        fields["error"] = masker.text(clean_text(fields["error"]))
+    if fields.get("result") is not None:
+        fields["result"] = masker.value(clean_result(fields["result"]))
+    return fields
 
 
 def new_run_for(action: Action, *, is_job: bool = False) -> Any:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from synapse_sdk._redact import redact
+from synapse_sdk._redact import Masker, mask_urls, redact, secret_values
 from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunRecord, RunStatus
 from synapse_sdk.errors import RunConflict
 
@@ -45,10 +45,12 @@ def new_run(
     method: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> NewRun:
-    """The record a run is created with; params and envs are redacted.
+    """The record a run is created with; params and envs are redacted: the values of secret keys,
+    URL passwords, and any other value quoting one of those.
 
     ``extra`` adds to what the record's ``extra`` holds (the envs), e.g. where the run executes.
     """
+    masker = Masker(secret_values(params, envs))
     category = category or (config.category if config else None)
     if method is None and config is not None and action in config.actions:
         method = config.actions[action].method
@@ -59,9 +61,9 @@ def new_run(
         plugin_version=config.version if config else None,
         category=getattr(category, "value", category),
         method=method,
-        params=redact(params),
+        params=masker.value(redact(params)),
         is_job=is_job,
-        extra={"envs": redact(envs), **(extra or {})} if envs else dict(extra or {}),
+        extra={"envs": masker.value(redact(envs)), **(extra or {})} if envs else dict(extra or {}),
     )
 
 
@@ -101,8 +103,14 @@ def mark_started(runs: RunsResource, run_id: str, **fields: Any) -> bool:
 
 
 def end(runs: RunsResource, run_id: str, status: RunStatus | str, **fields: Any) -> bool:
-    """Move an active run to the terminal ``status`` with ``fields``; False if it had ended already."""
+    """Move an active run to the terminal ``status`` with ``fields``; False if it had ended already.
+
+    URL passwords in the ``error`` are masked, whoever wrote it (the run's own secrets are masked
+    by whoever knows them: ``action_run`` and the worker).
+    """
     fields.setdefault("finished_at", time.time())
+    if isinstance(fields.get("error"), str):
+        fields["error"] = mask_urls(fields["error"])
     return runs.transition(run_id, ACTIVE, RunStatus(status), **fields)
 
 
@@ -121,15 +129,21 @@ def stop(runs: RunsResource, run_id: str, error: str, **fields: Any) -> bool:
     return end(runs, run_id, RunStatus.STOPPED, error=error, **fields)
 
 
-def fail_before_start(runs: RunsResource, run_id: str, error: str, exit_code: int) -> bool:
+def fail_before_start(
+    runs: RunsResource, run_id: str, error: str, exit_code: int, secrets: Iterable[str] = ()
+) -> bool:
     """A run that could not even start (bad config, bad params, an import error) ends with its reason.
 
     The exit code is kept in the run's ``extra``, so that a CLI following the job exits like one
     that checked the input itself (2 for bad input). A run that started has recorded its own end.
+    ``secrets`` (the run's, from its params and envs) are masked in ``error``.
     """
     record = runs.get_run(run_id)
     if record.status not in ACTIVE:
         return False
+    from synapse_sdk.plugins.run.sanitise import clean_text
+
+    error = Masker(secrets).text(clean_text(error))
     return fail(runs, run_id, error, extra={**record.extra, "exit_code": exit_code})
 
 

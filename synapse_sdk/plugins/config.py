@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from synapse_sdk._redact import MASK, Masker, is_secret_key, redact, secret_values
 from synapse_sdk.errors import ConfigError, did_you_mean
 from synapse_sdk.plugins.categories import CATEGORIES, METHODS, Category, Method
 
@@ -261,12 +262,25 @@ def _refused_methods(data: Any) -> list[InitErrorDetails]:
 
 
 def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") -> list[str]:
-    """Turn pydantic errors into ``key.path: what was wrong`` lines a user can act on."""
+    """Turn pydantic errors into ``key.path: what was wrong`` lines a user can act on.
+
+    Values are shown, except where they may be secrets: under a secret-looking key the value is
+    ``***``, and every secret of ``data`` (and URL password) is masked in the lines.
+    """
+    masker = Masker(secret_values(data) if isinstance(data, dict) else ())
+    return [masker.text(line) for line in _error_lines(exc, data, prefix)]
+
+
+def _error_lines(exc: ValidationError, data: Any, prefix: str) -> list[str]:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         key = f"{prefix}{loc}" if loc else prefix.rstrip(".") or "(root)"
         kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+        if any(isinstance(part, str) and is_secret_key(part) for part in err["loc"]):
+            value = _Shown(MASK)
+        else:
+            value = redact(value)
         if kind == "extra_forbidden":
             allowed = _allowed_keys(err["loc"])
             hint = did_you_mean(str(err["loc"][-1]), allowed)
@@ -283,6 +297,15 @@ def describe_errors(exc: ValidationError, data: Any = None, prefix: str = "") ->
             msg = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {value!r}"
         lines.append(f"{key}: {msg}")
     return lines
+
+
+class _Shown(str):
+    """A value shown as it is (``***``, not ``'***'``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:

@@ -10,6 +10,11 @@ Example (``plugin/test_train.py``)::
 
 ``synapse_run`` is a pytest fixture (registered by the ``pytest11`` entry point of synapse-plugin-sdk);
 ``run_action`` does the same without pytest.
+
+Under the kit telemetry is strict: a misuse that production clamps or drops with a warning
+(``set_progress(11, 10)``, level ``"NOTICE"``, a NaN metric) raises ``ValueError`` (``TypeError``
+for a wrong type) where it happens, so the test fails instead of a ten-hour training going
+unwatched. ``embedded_backend`` sets ``SYNAPSE_STRICT_TELEMETRY=1`` for its block.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import pytest
 
 from synapse_sdk.backend.schemas import LogEntry, RunRecord
+from synapse_sdk.plugins.run.misuse import STRICT_ENV
 
 _REMOTE_SETTINGS = ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS")
 
@@ -71,7 +77,8 @@ class RecordedRun:
 
 @contextmanager
 def embedded_backend(home: str | Path | None = None) -> Iterator[Path]:
-    """Point ``SYNAPSE_HOME`` at ``home`` (a new temporary folder if None) for the block; not thread-safe."""
+    """Point ``SYNAPSE_HOME`` at ``home`` (a new temporary folder if None) and make telemetry misuse
+    raise (``SYNAPSE_STRICT_TELEMETRY=1``) for the block; not thread-safe."""
     if home is None:
         with (
             tempfile.TemporaryDirectory(prefix="synapse-test-") as scratch,
@@ -79,8 +86,9 @@ def embedded_backend(home: str | Path | None = None) -> Iterator[Path]:
         ):
             yield folder
         return
-    saved = {key: os.environ.get(key) for key in ("SYNAPSE_HOME", *_REMOTE_SETTINGS)}
+    saved = {key: os.environ.get(key) for key in ("SYNAPSE_HOME", STRICT_ENV, *_REMOTE_SETTINGS)}
     os.environ["SYNAPSE_HOME"] = str(home)
+    os.environ[STRICT_ENV] = "1"
     for key in _REMOTE_SETTINGS:
         os.environ.pop(key, None)
     try:

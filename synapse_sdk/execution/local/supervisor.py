@@ -4,20 +4,30 @@ It reads the invocation on stdin, runs the worker with the invocation's interpre
 user's folder, waits, and if the worker ended without recording an outcome (killed, crashed)
 marks the run FAILED with the reason ("worker died: signal 9 (SIGKILL)"), or STOPPED if a
 stop was asked.
+
+The worker's output reaches ``jobs/<id>/worker.log`` through this process, line by line with the
+run's secrets masked: also what is written below Python (a subprocess, a C library).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
+from synapse_sdk._redact import Masker, secret_values
 from synapse_sdk.backend import get_backend
 from synapse_sdk.backend.schemas import ACTIVE
 from synapse_sdk.execution import lifecycle
 from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.local.jobs import job_dir, working_dir
 from synapse_sdk.execution.local.process import describe_exit, start_fingerprint
+from synapse_sdk.execution.output import copy_masked
 from synapse_sdk.settings import Settings
+
+#: Seconds the output is still copied after the worker ended (a process it left behind may keep
+#: the pipe open; the outcome is not held back for it).
+DRAIN_SECONDS = 2.0
 
 
 def main() -> int:
@@ -31,15 +41,20 @@ def main() -> int:
         proc = subprocess.Popen(
             [invocation.python, "-m", "synapse_sdk.execution.local.worker"],
             stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=log,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             cwd=working_dir(invocation.cwd, invocation.plugin_path),
         )
         runs.update(invocation.run_id, pid=proc.pid, pid_started=start_fingerprint(proc.pid))
         assert proc.stdin is not None
+        assert proc.stdout is not None
+        masker = Masker(secret_values(invocation.params, invocation.envs))
+        copier = threading.Thread(target=copy_masked, args=(proc.stdout, log, masker), daemon=True)
+        copier.start()
         proc.stdin.write(invocation.to_json().encode())
         proc.stdin.close()
         returncode = proc.wait()
+        copier.join(DRAIN_SECONDS)
     record = runs.get_run(invocation.run_id)
     if record.status in ACTIVE:
         how = describe_exit(returncode)

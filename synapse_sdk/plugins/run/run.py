@@ -1,8 +1,13 @@
-"""``Run``: the only way an action reports. Buffered, coalesced, never blocks the action."""
+"""``Run``: the only way an action reports. Buffered, coalesced, never blocks the action, never fails it.
+
+Misuse (a progress over its total, an unknown level, a metric that is not a number) is clamped
+or dropped and counted, or raises under the testing kit: see :mod:`.misuse`. Each event is made
+storable on its own before a batch is written (:mod:`.sanitise`) and masked with the run's
+secrets (:mod:`synapse_sdk._redact`), so one bad event never costs its neighbours.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -10,15 +15,26 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk._redact import mask_text
+from synapse_sdk._redact import Masker
 from synapse_sdk.backend.schemas import DEFAULT_PROGRESS_CATEGORY, EventBatch
 from synapse_sdk.plugins.run.flusher import FLUSHER
+from synapse_sdk.plugins.run.misuse import Misuse, check_metrics, check_progress, strict_from_env
+from synapse_sdk.plugins.run.sanitise import clean_data, clean_text, is_plain
 from synapse_sdk.plugins.run.sinks import RunSink
 
 logger = logging.getLogger(__name__)
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
+#: Every accepted spelling that needs no ``upper()``: the common case is one dict lookup.
+_LEVEL_NAMES = {
+    spelling: canonical
+    for name, canonical in [*((level, level) for level in LEVELS), *_LEVEL_ALIASES.items()]
+    for spelling in (name, name.lower(), name.title())
+}
+_INF = float("inf")
+_NUMBER = (int, float, bool)
+LogRow = tuple[float, str, str | None, str | None, Any]
 #: Above this many buffered entries (a sink far behind) new entries are dropped and counted.
 MAX_BUFFERED = 1_000_000
 #: Seconds between heartbeats of a run that reports nothing else.
@@ -34,7 +50,9 @@ class Run:
     Calls only append to an in-memory buffer; the process's flusher thread sends it to the
     sinks every ``flush_interval`` seconds, when it grows past ``batch_size``, and ``close()``
     sends the rest. Progress is coalesced to the latest value per category. A sink that fails
-    never raises into the action: what it could not store is counted in ``lost``.
+    never raises into the action: what it could not store is counted in ``lost``. Misused
+    telemetry is clamped or dropped and counted in ``dropped`` (``strict``: it raises; None: as
+    ``SYNAPSE_STRICT_TELEMETRY`` says).
     """
 
     def __init__(
@@ -49,6 +67,7 @@ class Run:
         secrets: Iterable[str] | Callable[[], Iterable[str]] = (),
         progress_categories: Mapping[str, str] | None = None,
         folder: str | Path | None = None,
+        strict: bool | None = None,
     ) -> None:
         self.id = run_id
         self._folder = Path(folder) if folder is not None else None
@@ -59,11 +78,15 @@ class Run:
         self.start_mark_delay = start_mark_delay
         self._secret_source = secrets
         self._secrets: list[str] | None = None
+        self._masker: Masker | None = None
         self.progress_categories = dict(progress_categories or {})
         self.lost = 0
+        #: Misused telemetry clamped or dropped, by kind (see :mod:`.misuse`).
+        self.dropped: dict[str, int] = {}
+        self.strict = strict_from_env() if strict is None else strict
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._logs: list[tuple[float, str, str | None, str | None, Any]] = []
+        self._logs: list[LogRow] = []
         self._progress: dict[str, tuple[float, float, float]] = {}
         self._metrics: list[tuple[float, str, dict[str, Any]]] = []
         self._started: dict[str, Any] | None = None
@@ -79,12 +102,23 @@ class Run:
 
     @property
     def secrets(self) -> list[str]:
-        """The values masked in logs. Given as a function, it is called only when there are logs
-        to mask: finding them costs a run that logs nothing (a short task) nothing."""
+        """The values masked in what the run records. Given as a function, it is called once, when
+        the first event is flushed (or the run ends): a run that never reports costs nothing."""
         if self._secrets is None:
             source = self._secret_source
-            self._secrets = [s for s in (source() if callable(source) else source) if s]
+            try:
+                self._secrets = [s for s in (source() if callable(source) else source) if s]
+            except Exception:  # noqa: BLE001 - reporting never fails the run; URLs are still masked
+                logger.warning("run %s: finding its secrets failed", self.id, exc_info=True)
+                self._secrets = []
         return self._secrets
+
+    @property
+    def masker(self) -> Masker:
+        """Masks the run's secrets and URL passwords in texts and values (logs, error, result)."""
+        if self._masker is None:
+            self._masker = Masker(self.secrets)
+        return self._masker
 
     @property
     def folder(self) -> Path:
@@ -109,37 +143,51 @@ class Run:
 
     def log_message(self, message: str, level: str = "INFO") -> None:
         """Record a log line at ``level`` (DEBUG, INFO, WARNING, ERROR or CRITICAL)."""
-        level = _normalise_level(level)
-        self._append_log((time.time(), level, str(message), None, None))
+        canonical = _LEVEL_NAMES.get(level) if type(level) is str else None
+        if canonical is None:
+            canonical, message = self._odd_level(message, level)
+        text = message if type(message) is str else _text(message)
+        self._append_log((time.time(), canonical, text, None, None))
 
     def log(self, event: str, data: Any = None) -> None:
         """Record a structured event, e.g. ``run.log("model_checkpoint", {"epoch": 10})``."""
-        if not isinstance(event, str) or not event:
-            raise ValueError(f"run.log() needs an event name string, got {event!r}")
+        if type(event) is not str or not event:
+            problem = f"run.log() needs an event name string, got {event!r}"
+            self._misused(Misuse("log_event", problem, "recorded under its text"))
+            event = _text(event) or "event"
         self._append_log((time.time(), "INFO", None, event, data))
 
     def set_progress(self, current: float, total: float, category: str | None = None) -> None:
         """Record that ``current`` of ``total`` units are done, optionally per category."""
-        if not (isinstance(current, int | float) and isinstance(total, int | float)):
-            raise TypeError(f"set_progress() needs numbers, got current={current!r}, total={total!r}")
-        if total <= 0 or current < 0 or current > total:
-            raise ValueError(
-                f"set_progress() needs 0 <= current <= total and total > 0, "
-                f"got current={current}, total={total}"
-            )
+        try:
+            valid = 0 <= current <= total < _INF and total > 0  # NaN fails every comparison
+        except (TypeError, ValueError):  # not numbers, or numpy arrays
+            valid = False
+        if not valid:
+            fixed, misuse = check_progress(current, total)
+            self._misused(misuse)
+            if fixed is None:
+                return
+            current, total = fixed
         key = category or DEFAULT_PROGRESS_CATEGORY
+        if type(key) is not str:
+            key = _text(key)
         with self._lock:
             self._progress[key] = (current, total, time.time())
         if not self._scheduled:
             self._schedule(self.flush_interval)
 
     def set_metrics(self, values: Mapping[str, Any], category: str = "default") -> None:
-        """Record metric values (name -> number) under ``category``; every call is kept."""
-        if not isinstance(values, Mapping) or not values:
-            raise ValueError(f"set_metrics() needs a non-empty mapping of name -> value, got {values!r}")
-        if not isinstance(category, str) or not category:
-            raise ValueError(f"set_metrics() needs a category name, got {category!r}")
-        entry = (time.time(), category, dict(values))
+        """Record metric values (name -> finite number) under ``category``; every call is kept."""
+        if type(values) is dict and values and type(category) is str and category and _numbers(values):
+            values = dict(values)
+        else:
+            values, category, misuses, bad = check_metrics(values, category)
+            for misuse in misuses:
+                self._misused(misuse, bad if misuse.kind == "metrics_value" else 1)
+            if not values:
+                return
+        entry = (time.time(), category, values)
         with self._lock:
             if len(self._metrics) >= MAX_BUFFERED:
                 self.lost += 1
@@ -158,13 +206,39 @@ class Run:
                 "INFO" if str(status_value) == "success" else "WARNING",
                 None,
                 "export_file",
-                {"id": id, "file_info": dict(file_info), "status": status_value},
+                {
+                    "id": id,
+                    "file_info": dict(file_info) if isinstance(file_info, Mapping) else file_info,
+                    "status": status_value,
+                },  # fmt: skip
             )
         )
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _append_log(self, entry: tuple[float, str, str | None, str | None, Any]) -> None:
+    def _odd_level(self, message: Any, level: Any) -> tuple[str, Any]:
+        """The level of a ``log_message`` call outside the fast path: another spelling of a known
+        level, or misuse (recorded at WARNING, the level kept in the text)."""
+        upper = _text(level).upper()
+        canonical = _LEVEL_ALIASES.get(upper, upper)
+        if canonical in LEVELS:
+            return canonical, message
+        shown = _text(level)
+        problem = f"unknown log level {level!r}; use one of {', '.join(LEVELS)}"
+        self._misused(Misuse("log_level", problem, f"recorded as WARNING, prefixed [{shown}]"))
+        return "WARNING", f"[{shown}] {_text(message)}"
+
+    def _misused(self, misuse: Misuse, count: int = 1) -> None:
+        """Raise (strict), or count the misuse and log one WARNING the first time of its kind."""
+        if self.strict:
+            raise misuse.error(misuse.problem)
+        with self._lock:
+            first = misuse.kind not in self.dropped
+            self.dropped[misuse.kind] = self.dropped.get(misuse.kind, 0) + count
+        if first:
+            self._append_log((time.time(), "WARNING", misuse.warning(), None, None))
+
+    def _append_log(self, entry: LogRow) -> None:
         with self._lock:
             if len(self._logs) >= MAX_BUFFERED:
                 self.lost += 1
@@ -227,9 +301,13 @@ class Run:
             beat = self._last_heartbeat = now
         if not (logs or progress or metrics or beat or (started and not final)):
             return started
-        if logs and self.secrets:
-            logs = [self._mask(entry) for entry in logs]
-        batch = EventBatch(logs=logs, progress=progress, metrics=metrics, heartbeat=beat, started=started)
+        batch = EventBatch(
+            logs=self._cleaned(logs, self._clean_log) if logs else logs,
+            progress=self._clean_progress(progress) if progress else progress,
+            metrics=self._cleaned(metrics, self._clean_metrics) if metrics else metrics,
+            heartbeat=beat,
+            started=started,
+        )
         stored = True
         for index, sink in enumerate(self.sinks):
             try:
@@ -253,18 +331,49 @@ class Run:
         self._stop_seen = True
         self.on_stop_requested()
 
-    def _mask(
-        self, entry: tuple[float, str, str | None, str | None, Any]
-    ) -> tuple[float, str, str | None, str | None, Any]:
+    def _cleaned(self, rows: list[Any], clean: Callable[[Any], Any]) -> list[Any]:
+        """Each row made storable and masked on its own: one that cannot be is counted lost, alone."""
+        out = []
+        for row in rows:
+            try:
+                out.append(clean(row))
+            except Exception:  # noqa: BLE001 - one bad event must not cost the batch
+                self.lost += 1
+                logger.warning("run %s: an event could not be prepared for storage", self.id, exc_info=True)
+        return out
+
+    def _clean_log(self, entry: LogRow) -> LogRow:
         ts, level, message, event, data = entry
+        masker = self.masker
+        if message is not None and event is None and data is None and not masker and is_plain(message):
+            return entry  # a plain log line of a run without secrets: the common case, as it is
         if message is not None:
-            message = mask_text(message, self.secrets)
+            message = masker.text(clean_text(message))
+        if event is not None:
+            event = masker.text(clean_text(event))
         if data is not None:
-            text = json.dumps(data, default=str)
-            masked = mask_text(text, self.secrets)
-            if masked != text:
-                data = json.loads(masked)
+            data = masker.value(clean_data(data))
         return ts, level, message, event, data
+
+    def _clean_metrics(self, row: tuple[float, str, dict[str, Any]]) -> tuple[float, str, dict[str, Any]]:
+        ts, category, values = row
+        masker = self.masker
+        if not masker and is_plain(category) and all(map(is_plain, values)):
+            return row  # names already checked to be text, values finite numbers: nothing to do
+        values = {clean_text(name): value for name, value in values.items()}
+        return ts, masker.text(clean_text(category)), masker.value(values) if masker else values
+
+    def _clean_progress(
+        self, progress: dict[str, tuple[float, float, float]]
+    ) -> dict[str, tuple[float, float, float]]:
+        out = {}
+        masker = self.masker
+        for category, (current, total, ts) in progress.items():
+            try:
+                out[masker.text(clean_text(category))] = (float(current), float(total), ts)
+            except Exception:  # noqa: BLE001 - a value float() refuses (a numpy array) is this one's loss
+                self.lost += 1
+        return out
 
     def close(self) -> dict[str, Any] | None:
         """Flush what is left and stop flushing; safe to call twice.
@@ -276,6 +385,9 @@ class Run:
             return None
         self._closed = True
         FLUSHER.remove(self)
+        if self.dropped:
+            with self._lock:
+                self._logs.append((time.time(), "WARNING", None, "telemetry_dropped", dict(self.dropped)))
         with self._flush_lock:  # waits for a flush under way; the end is a status, not a beat
             return self._flush_locked(heartbeat=False, final=True)
 
@@ -286,9 +398,17 @@ class Run:
         self.close()
 
 
-def _normalise_level(level: str) -> str:
-    upper = str(level).upper()
-    upper = _LEVEL_ALIASES.get(upper, upper)
-    if upper not in LEVELS:
-        raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LEVELS)}")
-    return upper
+def _numbers(values: dict[Any, Any]) -> bool:
+    """True when every metric is a finite int, float or bool under a text name (the fast check)."""
+    for name, value in values.items():
+        if type(name) is not str or type(value) not in _NUMBER or value - value != 0:  # NaN, inf: not 0
+            return False
+    return True
+
+
+def _text(value: Any) -> str:
+    """``str(value)``, or its plain repr when its ``__str__`` itself fails: reporting never fails."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - an author's broken __str__ is no reason to fail the run
+        return object.__repr__(value)

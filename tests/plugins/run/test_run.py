@@ -56,26 +56,27 @@ def test_every_metrics_call_is_kept_for_charts():
 @pytest.mark.parametrize(
     ("current", "total"), [(-1, 10), (11, 10), (0, 0), (1, -5)], ids=["negative", "over", "zero", "neg-total"]
 )
-def test_invalid_progress_is_a_clear_error(current, total):
-    run = Run("r1")
+def test_invalid_progress_is_a_clear_error_in_strict_mode(current, total):
+    run = Run("r1", strict=True)  # what the testing kit sets; production clamps: test_run_sanitise.py
     with pytest.raises(ValueError, match="0 <= current <= total and total > 0"):
         run.set_progress(current, total)
 
 
-def test_progress_needs_numbers():
+def test_progress_needs_numbers_in_strict_mode():
     with pytest.raises(TypeError, match="needs numbers"):
-        Run("r1").set_progress("1", 10)
+        Run("r1", strict=True).set_progress("1", 10)
 
 
-def test_unknown_log_level_is_refused_and_aliases_are_accepted():
+def test_unknown_log_level_is_refused_in_strict_mode_and_aliases_are_accepted():
     sink = MemorySink()
-    run = Run("r1", [sink])
+    run = Run("r1", [sink], strict=True)
     with pytest.raises(ValueError, match="unknown log level 'LOUD'"):
         run.log_message("x", "LOUD")
     run.log_message("careful", "warn")
     run.log_message("low", "debug")
+    run.log_message("loud", "Critical")
     run.close()
-    assert [row[1] for row in sink.logs] == ["WARNING", "DEBUG"]
+    assert [row[1] for row in sink.logs] == ["WARNING", "DEBUG", "CRITICAL"]
 
 
 def test_a_failing_sink_never_fails_the_action_and_is_counted():
@@ -99,25 +100,53 @@ def test_secret_values_are_masked_in_logs():
     assert sink.logs[1][4] == {"header": "Bearer ***"}
 
 
-def test_secrets_given_as_a_function_are_found_only_when_there_are_logs_to_mask():
+def test_secrets_given_as_a_function_are_found_once_and_only_when_needed():
     calls = []
 
     def find() -> list[str]:
         calls.append(1)
         return ["s3cr3t-token", ""]  # an empty value would mask between every character
 
-    quiet = Run("r1", [MemorySink()], secrets=find)
-    quiet.set_progress(1, 2)
-    quiet.close()
+    silent = Run("r1", [MemorySink()], secrets=find)
+    silent.close()
     assert calls == []
 
     sink = MemorySink()
     run = Run("r2", [sink], secrets=find)
     run.log_message("using s3cr3t-token")
+    run.set_progress(1, 2, "s3cr3t-token")
+    run.flush()
     run.log_message("again s3cr3t-token")
     run.close()
     assert [row[2] for row in sink.logs] == ["using ***", "again ***"]
+    assert list(sink.batches[0].progress) == ["***"]
     assert calls == [1]
+
+
+def test_every_text_and_value_of_an_event_is_masked():
+    sink = MemorySink()
+    run = Run("r1", [sink], secrets=["hunter22", "918273", "q7z"])
+    run.log_message("pin q7z, login hunter22, db postgres://u:pw@h/db, epoch 7/10")
+    run.log("hunter22", {"hunter22": [918273, "q7z", 7], "ok": True})
+    run.set_metrics({"loss_hunter22": 0.5, "pin": 918273, "epoch": 7}, "cat_hunter22")
+    run.set_progress(1, 2, "p_hunter22")
+    run.close()
+    (_, _, message, _, _), (_, _, _, event, data) = sink.logs
+    assert message == "pin ***, login ***, db postgres://u:***@h/db, epoch 7/10"
+    assert (event, data) == ("***", {"***": ["***", "***", 7], "ok": True})
+    metrics = [row for b in sink.batches for row in b.metrics]
+    assert [(category, values) for _, category, values in metrics] == [
+        ("cat_***", {"loss_***": 0.5, "pin": "***", "epoch": 7})
+    ]
+    assert list(sink.batches[0].progress) == ["p_***"]
+
+
+def test_url_passwords_are_masked_in_a_run_without_secrets():
+    sink = MemorySink()
+    run = Run("r1", [sink])
+    run.log_message("fetching https://bob:pa55@example.com/x")
+    run.close()
+    assert sink.logs[0][2] == "fetching https://bob:***@example.com/x"
 
 
 def test_the_flusher_sends_while_the_action_runs():
