@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("SYNAPSE_DEBUG", "") not in ("", "0", "false")
     try:
-        sys.exit(_dispatch(args))
+        sys.exit(_dispatch(_checked(args)))
     except SynapseError as exc:
         if debug:
             raise
@@ -39,6 +39,20 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
+
+
+def _checked(args: list[str]) -> list[str]:
+    """``args`` if each is text; bytes that are not UTF-8 (kept as lone surrogates) are refused here,
+    before they reach a store or a file name that cannot encode them."""
+    from synapse_sdk.errors import UsageError
+
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = repr(arg) if len(arg) <= 60 else f"{arg[:57]!r}..."
+            raise UsageError(f"argument {shown} is not UTF-8 text; pass it as UTF-8") from None
+    return args
 
 
 def _dispatch(args: list[str]) -> int:

@@ -11,9 +11,9 @@ from synapse_sdk.backend.schemas import EventBatch
 
 def format_log(level: str, message: str | None, event: str | None, data: Any) -> str:
     """One log entry as a line: ``[INFO] message`` or ``[INFO] event {data}``."""
-    import json
+    from synapse_sdk.cli._json import dumps
 
-    text = message if event is None else f"{event} {json.dumps(data, default=str)}"
+    text = message if event is None else f"{event} {dumps(data)}"
     return f"[{level}] {text}"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import TypeVar
 
 import typer
 
+from synapse_sdk.cli._json import dumps
 from synapse_sdk.cli.plugin import app
 
 T = TypeVar("T")
@@ -69,7 +69,7 @@ def create(
     template = tpl.get_template(category)
     chosen = tpl.validate_actions(category, actions)
     first = template.actions[chosen[0]]
-    params = f" '{json.dumps(first.example_params)}'" if first.example_params else ""
+    params = f" '{dumps(first.example_params)}'" if first.example_params else ""
     print(
         f"created {target.name}/ ({category}: {', '.join(chosen)}) from template {template.name} "
         f"{template.version}\nnext (README.md shows every action):\n  cd {target}\n"

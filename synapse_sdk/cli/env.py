@@ -35,9 +35,20 @@ def list_envs() -> None:
 
 @app.command()
 def prune(
-    older_than: float = typer.Option(None, "--older-than", help="Only envs unused for this many days."),
+    older_than: float = typer.Option(
+        None, "--older-than", min=0, max=36500, help="Only envs unused for this many days."
+    ),
+    all_: bool = typer.Option(False, "--all", help="Every cached env, however recently used."),
 ) -> None:
-    """Remove cached envs (all, or unused for --older-than days) and leftovers of interrupted builds."""
+    """Remove cached envs (--all, or unused for --older-than days) and leftovers of interrupted builds."""
+    from synapse_sdk.errors import UsageError
+
+    if all_ == (older_than is not None):
+        raise UsageError(
+            "say which envs to remove: --all, or --older-than DAYS like --older-than 30"
+            if not all_
+            else "--all and --older-than: pass one (--all removes every env, however recent)"
+        )
     from synapse_sdk.packaging.publish import prune_release_leftovers
     from synapse_sdk.runtime_env.venv import prune_envs
     from synapse_sdk.settings import Settings

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING
 
 import typer
+
+from synapse_sdk.cli._json import dumps
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.protocol import RunsResource
@@ -22,7 +23,7 @@ def _store() -> RunsResource:
 
 @app.command("list")
 def list_(
-    limit: int = typer.Option(20, "--limit", "-n", help="How many runs, newest first."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1_000_000, help="How many runs, newest first."),
     status: str = typer.Option(None, "--status", help="Only runs in this status."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -44,7 +45,7 @@ def list_(
     store = _store()
     records = [reconcile(store, r) for r in store.list_runs(limit=limit, status=wanted)]
     if as_json:
-        print(json.dumps([r.to_json() for r in records], indent=2))
+        print(dumps([r.to_json() for r in records], indent=2))
         return
     if not records:
         print("no runs yet; start one with 'synapse plugin run ACTION'")
@@ -67,9 +68,13 @@ def get(
 
     store = _store()
     stored = reconcile(store, store.get_run(job_id))
-    record = {**stored.to_json(), "folder": stored.extra.get("folder")}
+    record = {
+        **stored.to_json(),
+        "folder": stored.extra.get("folder"),
+        "exit_code": stored.extra.get("exit_code"),
+    }
     if as_json:
-        print(json.dumps(record, indent=2))
+        print(dumps(record, indent=2))
         return
     for key in (
         "id",
@@ -84,17 +89,22 @@ def get(
         print(f"{key:<12} {record[key]}")
     if record["folder"]:
         print(f"{'folder':<12} {record['folder']}")
-    print(f"{'params':<12} {json.dumps(record['params'])}")
+    print(f"{'params':<12} {dumps(record['params'])}")
     for cat, p in record["progress"].items():
         print(f"{'progress':<12} {cat}: {p['current']:g}/{p['total']:g} ({p['percent']:.1f}%)")
     for cat, values in record["metrics"].items():
-        print(f"{'metrics':<12} {cat}: {json.dumps(values)}")
+        print(f"{'metrics':<12} {cat}: {dumps(values)}")
     if record["lost_events"]:
         print(f"{'lost':<12} {record['lost_events']} event(s) could not be stored")
     if record["error"]:
         print(f"{'error':<12} {record['error']}")
+    if record["exit_code"] is not None:
+        why = (
+            "bad input: the action never started" if record["exit_code"] == 2 else "the action never started"
+        )
+        print(f"{'exit_code':<12} {record['exit_code']} ({why})")
     if record["result"] is not None:
-        print(f"{'result':<12} {json.dumps(record['result'])}")
+        print(f"{'result':<12} {dumps(record['result'])}")
 
 
 @app.command()
@@ -115,7 +125,7 @@ def logs(
         entries = store.get_logs(job_id, after=after)
         for e in entries:
             if as_json:
-                print(json.dumps(e.to_json(), default=str))
+                print(dumps(e.to_json()))
             else:
                 print(f"{iso(e.ts)} {format_log(e.level, e.message, e.event, e.data)}")
             after = e.seq
@@ -132,7 +142,7 @@ def logs(
 @app.command()
 def stop(
     job_id: str = typer.Argument(..., help="The job id."),
-    grace: float = typer.Option(10.0, "--grace", help="Seconds to wait before killing it."),
+    grace: float = typer.Option(10.0, "--grace", min=0, max=86400, help="Seconds to wait before killing it."),
 ) -> None:
     """Stop a job: ask it to stop (SIGTERM), then kill it after --grace seconds."""
     from synapse_sdk.execution.base import stop_run
@@ -144,7 +154,7 @@ def stop(
 @app.command()
 def prune(
     older_than: float = typer.Option(
-        7.0, "--older-than", min=0, help="Only runs that ended more than this many days ago."
+        7.0, "--older-than", min=0, max=36500, help="Only runs that ended more than this many days ago."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be freed, delete nothing."),
 ) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import json
 import sys
 from pathlib import Path
 
 import typer
 
+from synapse_sdk.cli._json import dumps
 from synapse_sdk.cli.plugin import app
 
 
@@ -49,7 +49,7 @@ def publish(
     rec = result.record
     summary = {"code": rec.code, "version": rec.version, "checksum": rec.checksum, "size": rec.size,
                "created": result.created}  # fmt: skip
-    print(json.dumps(summary))
+    print(dumps(summary))
     if result.created:
         print(f"published {rec.uri} ({_size(rec.size)}, sha256 {rec.checksum})", file=sys.stderr)
     else:

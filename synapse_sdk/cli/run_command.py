@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,18 @@ def parse_envs(values: list[str] | None) -> dict[str, str]:
     return envs
 
 
+def check_job_id(job_id: str) -> str:
+    """A ``--job-id`` value: the job-id rules, and all of the value (no trailing newline)."""
+    from synapse_sdk.errors import UsageError
+    from synapse_sdk.execution.local.jobs import JOB_ID
+    from synapse_sdk.execution.local.jobs import check_job_id as check_rules
+
+    check_rules(job_id)
+    if JOB_ID.fullmatch(job_id) is None:  # JOB_ID ends in '$', which also matches before a final "\n"
+        raise UsageError(f"--job-id {job_id!r}: remove the trailing line break, like 'train-2024-01'")
+    return job_id
+
+
 def run_plugin_action(
     action: str,
     params: str | None = None,
@@ -40,7 +51,16 @@ def run_plugin_action(
     num_gpus: float | None = None,
 ) -> None:
     """Run ACTION of a plugin with PARAMS (JSON) and print its result as JSON; 'serve' serves it."""
+    from synapse_sdk.cli._json import dumps
     from synapse_sdk.cli.serve import SERVE
+
+    if job_id is not None and debug:
+        from synapse_sdk.errors import UsageError
+
+        raise UsageError(
+            "--job-id and --debug: --debug runs the local code in this process and waits for it, "
+            "--job-id submits a background job; drop one"
+        )
 
     if action == SERVE and not job_id and ray_address and not debug:
         from synapse_sdk.cli.serve import deploy_on_ray
@@ -63,9 +83,7 @@ def run_plugin_action(
         from dataclasses import replace
 
         settings = replace(settings, ray_address=ray_address)
-    if job_id:
-        from synapse_sdk.execution.local.jobs import check_job_id
-
+    if job_id is not None:
         check_job_id(job_id)
     prepared = prepare(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=parse_envs(env),
@@ -77,7 +95,7 @@ def run_plugin_action(
     )  # fmt: skip
     if job_id:
         executor.submit(prepared)
-        print(json.dumps({"job_id": job_id, "status": "PENDING"}))
+        print(dumps({"job_id": job_id, "status": "PENDING"}))
         print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
               file=sys.stderr)  # fmt: skip
         return
@@ -104,5 +122,7 @@ def _run_foreground(prepared: Any, executor: Any) -> None:
         ) from exc
     finally:
         renderer.close()
-    print(json.dumps(result, indent=2, default=str))
+    from synapse_sdk.cli._json import dumps
+
+    print(dumps(result, indent=2))
     print(f"run {run_id} succeeded; see 'synapse job get {run_id}'", file=sys.stderr)

@@ -36,9 +36,9 @@ def deploy_on_ray(
     num_cpus: float | None = None, num_gpus: float | None = None,
 ) -> None:  # fmt: skip
     """Deploy the plugin's restapi actions as a Ray Serve app and print where it answers."""
-    import json
     import sys
 
+    from synapse_sdk.cli._json import dumps
     from synapse_sdk.execution.runner import resolve_plugin_dir
     from synapse_sdk.execution.serving.ray_serve import deploy
     from synapse_sdk.plugins.config import PluginConfig
@@ -48,7 +48,7 @@ def deploy_on_ray(
     config = PluginConfig.load(folder)
     info = deploy(folder, config, Settings.from_env(), address, host=host, port=port, envs=envs,
                   num_cpus=num_cpus, num_gpus=num_gpus)  # fmt: skip
-    print(json.dumps(info, indent=2))
+    print(dumps(info, indent=2))
     print(
         f"deployed {config.uri} on Ray Serve at {info['url']} (docs: {info['docs']}); "
         f"serving run {info['run_id']}: see 'synapse job get {info['run_id']}', "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.errors import ParamsError
 from synapse_sdk.execution.invocation import Invocation
-from synapse_sdk.plugins.config import PluginConfig
+from synapse_sdk.plugins.config import PluginConfig, one_line
 from synapse_sdk.plugins.loader import find_plugin_dir, load_action_class
 
 if TYPE_CHECKING:
@@ -142,8 +142,8 @@ def _check_text(text: str, where: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ParamsError(
-            f"PARAMS_JSON: {_clip(where)} holds {text[exc.start]!r}, half of a UTF-16 surrogate pair "
-            "and not a character; send the whole character (or its pair of \\u escapes)"
+            f"PARAMS_JSON: {_clip(one_line(where))} holds {text[exc.start]!r}, half of a UTF-16 surrogate "
+            "pair and not a character; send the whole character (or its pair of \\u escapes)"
         ) from None
 
 

@@ -20,15 +20,20 @@ from pydantic_core import InitErrorDetails
 
 from synapse_sdk._redact import MASK, Masker, is_secret_key, redact, secret_values
 from synapse_sdk.errors import ConfigError, did_you_mean
+from synapse_sdk.plugins._yaml import RefusedYAML, load_yaml
 from synapse_sdk.plugins.categories import CATEGORIES, METHODS, Category, Method
 
 CONFIG_FILE = "config.yaml"
-SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+#: Anchored with ``\A``/``\Z``, so that ``.match`` is a full match: ``$`` also matches before a
+#: final newline, which let "my-plugin\n" and "1.0.0\n" through.
+SLUG = re.compile(r"\A[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
 SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+    r"\A(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\Z",
+    re.ASCII,  # \d is 0-9 only: '١.٠.٠' is not a version
 )
-ENTRYPOINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+ENTRYPOINT = re.compile(r"\A[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")
+ACTION_NAME = re.compile(r"\A[A-Za-z_][\w-]*\Z")
 DEFAULT_PACKAGE_MANAGER_OPTIONS = {"uv": ["--no-cache"], "pip": ["--upgrade"]}
 
 
@@ -75,7 +80,7 @@ class ActionConfig(BaseModel):
     @field_validator("entrypoint")
     @classmethod
     def _dotted_path(cls, value: str) -> str:
-        if not ENTRYPOINT.match(value):
+        if not ENTRYPOINT.fullmatch(value):
             raise ValueError(
                 f"expected a dotted path to a class like 'plugin.train.TrainAction', got {value!r}"
             )
@@ -109,7 +114,7 @@ class PluginConfig(BaseModel):
     @field_validator("code")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
+        if not SLUG.fullmatch(value):
             raise ValueError(
                 f"expected a slug of lowercase letters, digits, '-' or '_' like 'my-plugin', got {value!r}"
             )
@@ -118,7 +123,7 @@ class PluginConfig(BaseModel):
     @field_validator("version")
     @classmethod
     def _semver(cls, value: str) -> str:
-        if not SEMVER.match(str(value)):
+        if not SEMVER.fullmatch(str(value)):
             raise ValueError(f"expected a semantic version like '1.0.0', got {value!r}")
         return str(value)
 
@@ -128,7 +133,7 @@ class PluginConfig(BaseModel):
         if not value:
             raise ValueError("expected at least one action, like 'train: {entrypoint: ...}'")
         for name in value:
-            if not re.match(r"^[A-Za-z_][\w-]*$", name):
+            if not ACTION_NAME.fullmatch(name):
                 raise ValueError(f"action name {name!r} must be letters, digits, '_' or '-'")
         return value
 
@@ -183,7 +188,7 @@ class PluginConfig(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            problems = [f"{source}: {line}" for line in describe_errors(exc, data)]
+            problems = cap_problems([f"{source}: {line}" for line in describe_errors(exc, data)], source)
             raise ConfigError("\n".join(problems), problems) from None
 
     @classmethod
@@ -196,7 +201,9 @@ class PluginConfig(BaseModel):
 def read_config_file(path: str | Path) -> tuple[Path, Any]:
     """The config file of a plugin folder (or the file itself) and its parsed, unvalidated YAML.
 
-    Raises ``ConfigError`` if the file is missing or is not valid YAML.
+    Raises ``ConfigError`` (one line naming the file and the fix) if the file is missing,
+    unreadable, larger than ``MAX_CONFIG_BYTES``, not UTF-8, not valid YAML, or uses what a
+    config never needs (a key twice, deep nesting, an alias bomb: see ``plugins._yaml``).
     """
     path = Path(path)
     file = path / CONFIG_FILE if path.is_dir() else path
@@ -206,12 +213,64 @@ def read_config_file(path: str | Path) -> tuple[Path, Any]:
             "(create one with 'synapse plugin create')"
         )
     try:
-        return file, yaml.safe_load(file.read_text(encoding="utf-8"))
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it: {exc.strerror or exc}; check its permissions") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{file}: larger than {MAX_CONFIG_BYTES >> 10} KiB; a config.yaml holds metadata and actions, "
+            "keep data in files of the plugin"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{file}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8 "
+            "(your editor's encoding setting, or iconv -f latin1 -t utf-8)"
+        ) from None
+    try:
+        return file, load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{file}:{where}: invalid YAML: {problem}; fix the syntax") from None
+        if not isinstance(exc, RefusedYAML):
+            problem = f"invalid YAML: {problem}; fix the syntax"
+        raise ConfigError(f"{file}:{where} {problem}") from None
+    except RecursionError:  # deep nesting is refused while composing; this is the last guard
+        raise ConfigError(f"{file}: nested too deeply; a config needs a few levels") from None
+
+
+#: Bounds of what config.yaml may be, far above any real plugin's config.
+MAX_CONFIG_BYTES = 256 << 10
+#: At most this many problems are listed; the rest are counted in one more line.
+MAX_PROBLEMS = 20
+MAX_PROBLEM_CHARS = 1000
+
+
+#: Every character ``str.splitlines`` breaks at, as the escape that shows it.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break escaped (``\\n``, ``\\x0c``...): a key holding one cannot split
+    a problem in two."""
+    return text.translate(_LINE_BREAKS)
+
+
+def cap_problems(problems: list[str], source: str) -> list[str]:
+    """``problems`` on one line and clipped to ``MAX_PROBLEM_CHARS`` each, at most ``MAX_PROBLEMS``,
+    the rest counted."""
+    shown = [_clip(one_line(line), MAX_PROBLEM_CHARS) for line in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"{source}: ... and {len(problems) - MAX_PROBLEMS:,} more problem(s); fix these first")
+    return shown
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def raw_category(data: Any) -> Category | None:

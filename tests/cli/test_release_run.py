@@ -72,7 +72,7 @@ def test_two_releases_pinning_conflicting_versions_both_run(make_plugin, tmp_pat
     again = run_json("train", "--plugin", "six-old", cwd=tmp_path)
     assert again == old
     assert marker.read_text() == built  # reused, not rebuilt
-    pruned = run_cli("env", "prune")
+    pruned = run_cli("env", "prune", "--all")
     assert pruned.returncode == 0 and "2 environment folder(s) removed" in pruned.stderr
     assert run_cli("env", "list").stderr.startswith("no cached environments")
 

@@ -188,3 +188,117 @@ def test_the_method_key_is_the_tables_literal():
     from synapse_sdk.plugins.config import ActionConfig
 
     assert get_args(ActionConfig.model_fields["method"].annotation) == get_args(Method) == METHODS
+
+
+# -- hostile or broken files: one line naming the file and the fix, every time (issue 10, item 7) ----
+
+VALID = SPEC_CONFIG
+
+
+def one_problem(tmp_path, raw: bytes | str) -> str:
+    file = tmp_path / "config.yaml"
+    file.write_bytes(raw.encode() if isinstance(raw, str) else raw)
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(tmp_path)
+    (problem,) = info.value.problems
+    assert str(info.value) == problem and "\n" not in problem
+    assert problem.startswith(f"{file}:")
+    return problem
+
+
+def test_a_latin1_file_names_the_line_and_says_to_save_it_as_utf8(tmp_path):
+    problem = one_problem(tmp_path, VALID.replace("My Custom", "Mein Müller").encode("latin-1"))
+    assert "line 3: byte 0xfc is not UTF-8; save the file as UTF-8" in problem
+
+
+def test_deep_nesting_is_refused_before_python_recurses(tmp_path):
+    problem = one_problem(tmp_path, VALID + "x: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    assert "nested more than 32 levels deep" in problem
+
+
+def test_an_alias_bomb_is_refused_in_a_short_line(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdef", "bcdefg", strict=True)
+    )
+    assert len(bomb) < 500
+    problem = one_problem(tmp_path, bomb + VALID)
+    assert "more than 10,000 values once aliases (*name) are expanded" in problem
+    assert len(problem) < 300
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
+    assert "inside its own anchor" in one_problem(tmp_path, VALID + "loop: &l [1, *l]\n")
+
+
+def test_anchors_and_merge_keys_within_the_budget_still_work(tmp_path):
+    text = VALID.replace(
+        '  train:\n    entrypoint: "plugin.train.TrainAction"\n    method: "job"\n',
+        '  train: &train\n    entrypoint: "plugin.train.TrainAction"\n    method: "job"\n'
+        "  again:\n    <<: *train\n    method: task\n",
+    )
+    config = PluginConfig.load(write(tmp_path, text))
+    assert (config.actions["again"].entrypoint, config.actions["again"].method) == (
+        "plugin.train.TrainAction",
+        "task",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (VALID + 'code: "other"\n', "line 18, column 1"),
+        (VALID + "  train:\n    entrypoint: a.B\n", "line 18, column 3"),
+    ],
+    ids=["top-level", "action"],
+)
+def test_a_key_given_twice_is_refused_not_last_wins(tmp_path, text, where):
+    problem = one_problem(tmp_path, text)
+    assert "is given twice (first on line" in problem and where in problem
+
+
+def test_twenty_thousand_unknown_keys_make_a_short_message(tmp_path):
+    file = tmp_path / "config.yaml"
+    file.write_text(VALID + "".join(f"key{i}: 1\n" for i in range(20_000)))
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(tmp_path)
+    assert len(str(info.value)) < 2_000
+
+
+def test_unknown_keys_are_capped_and_the_rest_counted(tmp_path):
+    from synapse_sdk.plugins.config import MAX_PROBLEMS
+
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(write(tmp_path, VALID + "".join(f"key{i}: 1\n" for i in range(500))))
+    problems = info.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[0].endswith("key0: unknown key; allowed keys: " + ", ".join(PluginConfig.model_fields))
+    assert problems[-1].endswith(f"... and {500 - MAX_PROBLEMS} more problem(s); fix these first")
+
+
+def test_a_huge_value_is_clipped_in_its_message(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(write(tmp_path, VALID.replace('"A custom ML plugin"', "[" + "1, " * 5000 + "1]")))
+    assert len(str(info.value)) <= 1_000
+
+
+@pytest.mark.parametrize("scalar", ["9" * 5000, "2024-13-45"], ids=["5000-digit-int", "13th-month"])
+def test_a_scalar_python_cannot_hold_is_one_line(tmp_path, scalar):
+    problem = one_problem(tmp_path, VALID + f"when: {scalar}\n")
+    assert "quote it to keep it as text" in problem and "line 18, column 7" in problem
+
+
+def test_a_file_too_large_is_refused_before_parsing(tmp_path):
+    assert "larger than 256 KiB" in one_problem(tmp_path, VALID + "#" * (300 << 10) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "key"),
+    [('"my-plugin"', '"my-plugin\\n"', "code"), ('"1.0.0"', '"1.0.0\\n"', "version"),
+     ('"plugin.train.TrainAction"', '"plugin.train.TrainAction\\n"', "actions.train.entrypoint"),
+     ("  train:", '  "train\\n":', "actions")],
+    ids=["code", "version", "entrypoint", "action-name"],
+)  # fmt: skip
+def test_a_trailing_newline_does_not_pass_an_anchored_pattern(tmp_path, find, replace, key):
+    with pytest.raises(ConfigError) as info:
+        PluginConfig.load(write(tmp_path, SPEC_CONFIG.replace(find, replace)))
+    assert any(f"config.yaml: {key}" in p for p in info.value.problems), info.value.problems

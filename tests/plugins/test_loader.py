@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from synapse_sdk.errors import ConfigError, PluginNotFound
 from synapse_sdk.plugins.categories.neural_net import TrainAction
-from synapse_sdk.plugins.loader import check_plugin, load_plugin
+from synapse_sdk.plugins.config import PluginConfig
+from synapse_sdk.plugins.loader import check_plugin, load_action_class, load_plugin
 
 CONFIG = """\
 code: broken
@@ -273,3 +276,128 @@ def test_check_of_a_valid_plugin(make_plugin):
     assert check.is_ok
     assert check.config is not None and check.config.code == "broken"
     assert issubclass(check.actions["train"], TrainAction)
+
+
+# -- plugin code that misbehaves: one problem line, never an escape (issue 10, item 7) ---------
+
+MISBEHAVING = {
+    "exits": (
+        "import sys\nsys.exit(3)\n",
+        "importing 'plugin.train.Train' called sys.exit(3); plugin code must not exit",
+    ),
+    "interrupts": ("raise KeyboardInterrupt\n", "importing 'plugin.train.Train' raised KeyboardInterrupt"),
+    "recurses": ("def f():\n    return f()\nf()\n", "importing 'plugin.train.Train' failed: RecursionError"),
+    "multi-line-error": ("raise ValueError('first\\nsecond')\n", "failed: ValueError: first second"),
+}
+
+
+@pytest.mark.parametrize(("source", "message"), list(MISBEHAVING.values()), ids=list(MISBEHAVING))
+def test_a_module_misbehaving_on_import_is_one_problem(make_plugin, source, message):
+    folder = make_plugin(one_action("neural_net", "train", "plugin.train.Train"), {"train.py": source})
+    (problem,) = check_plugin(folder).problems
+    assert message in problem and "\n" not in problem
+    with pytest.raises(ConfigError, match="actions.train.entrypoint"):
+        load_plugin(folder)
+
+
+CONTRACT = """\
+from synapse_sdk.plugins.categories.neural_net import TrainAction
+
+class NoStart(TrainAction):
+    pass
+
+class BadModel(TrainAction):
+    params_model = 42
+
+    def start(self):
+        return None
+
+class BadCategories(TrainAction):
+    progress_categories = ["train"]
+
+    def start(self):
+        return None
+
+class Explodes(TrainAction):
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    def start(self):
+        return None
+
+class NeedsParams(TrainAction):
+    from pydantic import BaseModel as _Base
+
+    class Params(_Base):
+        dataset: str
+
+    params_model = Params
+
+    def start(self):
+        return None
+
+NOT_A_CLASS = 42
+"""
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "message"),
+    [
+        ("plugin.contract.NoStart", "NoStart does not implement start(); add 'def start(self):'"),
+        ("plugin.contract.BadModel", "BadModel.params_model is 42, not a pydantic model class"),
+        ("plugin.contract.BadCategories", "BadCategories.progress_categories is ['train'], not a dict"),
+        ("plugin.contract.NOT_A_CLASS", "42 is not an Action; subclass"),
+        (
+            "synapse_sdk.plugins.categories.neural_net.TrainAction",
+            "is the SDK's own TrainAction; name your subclass of it, like 'plugin.train.Train'",
+        ),
+        ("synapse_sdk.plugins.categories.base.Action", "is the SDK's own Action"),
+    ],
+    ids=["no-start", "params-model-42", "progress-categories", "not-a-class", "sdk-base", "sdk-action"],
+)
+def test_check_and_load_refuse_what_an_executor_cannot_run(make_plugin, entrypoint, message):
+    folder = make_plugin(one_action("neural_net", "train", entrypoint), {"contract.py": CONTRACT})
+    (problem,) = check_plugin(folder).problems
+    assert message in problem
+    with pytest.raises(ConfigError, match="actions.train.entrypoint"):
+        load_action_class(folder, PluginConfig.load(folder), "train")
+
+
+def test_check_builds_each_action_so_a_raising_init_is_reported(make_plugin):
+    folder = make_plugin(
+        one_action("neural_net", "train", "plugin.contract.Explodes"), {"contract.py": CONTRACT}
+    )
+    (problem,) = check_plugin(folder).problems
+    assert "Explodes(params={}) failed: RuntimeError: boom; keep __init__ light" in problem
+
+
+def test_missing_params_are_not_a_check_problem(make_plugin):
+    folder = make_plugin(
+        one_action("neural_net", "train", "plugin.contract.NeedsParams"), {"contract.py": CONTRACT}
+    )
+    assert check_plugin(folder).is_ok
+
+
+def test_an_installed_package_named_by_an_entrypoint_is_not_forgotten(make_plugin):
+    import json
+
+    folder = make_plugin(one_action("neural_net", "train", "json.JSONDecoder"))
+    assert "'JSONDecoder' is not an Action" in check_plugin(folder).problems[0]
+    assert sys.modules["json"] is json
+
+
+def test_check_caps_its_problems(make_plugin):
+    from synapse_sdk.plugins.config import MAX_PROBLEMS
+
+    actions = "".join(f"  a{i}:\n    entrypoint: plugin.nowhere.A{i}\n" for i in range(100))
+    folder = make_plugin("code: many\nname: Many\nversion: 1.0.0\ncategory: neural_net\nactions:\n" + actions)
+    problems = check_plugin(folder).problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1].endswith(f"... and {100 - MAX_PROBLEMS} more problem(s); fix these first")
+
+
+def test_a_real_ctrl_c_while_importing_still_interrupts(make_plugin):
+    source = "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(1)\n"
+    folder = make_plugin(one_action("neural_net", "train", "plugin.train.Train"), {"train.py": source})
+    with pytest.raises(KeyboardInterrupt):
+        check_plugin(folder)

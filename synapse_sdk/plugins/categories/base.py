@@ -196,16 +196,24 @@ class Action:
 
     @classmethod
     def validate_params(cls, params: dict[str, Any]) -> BaseModel | None:
-        """Validate params with ``params_model``; ``ParamsError`` lists every bad field."""
+        """Validate params with ``params_model``; ``ParamsError`` lists every bad field and every
+        unknown key (refused unless the model sets ``extra`` itself: see ``plugins._params``)."""
+        from synapse_sdk.plugins._params import one_line, unknown_keys, without_extra_forbidden
+
         if cls.params_model is None:
             return None
         try:
-            return cls.params_model.model_validate(params)
+            validated = cls.params_model.model_validate(params)
         except ValidationError as exc:
             lines = describe_errors(exc, params, prefix="params.")
+            lines = unknown_keys(cls.params_model, params) + without_extra_forbidden(lines, exc)
             raise ParamsError(
-                f"invalid params for action {cls.name or cls.__name__!r}: " + "; ".join(lines)
+                f"invalid params for action {cls.name or cls.__name__!r}: " + one_line(lines)
             ) from None
+        unknown = unknown_keys(cls.params_model, params, validated)
+        if unknown:
+            raise ParamsError(f"invalid params for action {cls.name or cls.__name__!r}: {one_line(unknown)}")
+        return validated
 
     @property
     def action_method(self) -> str:
