@@ -1,4 +1,9 @@
-"""Where the SDK keeps its state and which backend it talks to, read once from the environment."""
+"""Where the SDK keeps its state and which backend it talks to, read once from the environment.
+
+The home's folders (the database's, ``jobs/``, ``runs/``, ``releases/``) are made with
+:func:`make_folder`: one that cannot be made (a file in the way, no permission, a full or
+read-only disk) is a ``BackendError`` naming it and the fix, never a bare ``OSError``.
+"""
 
 from __future__ import annotations
 
@@ -49,4 +54,46 @@ def _from_env(values: tuple[str | None, ...]) -> Settings:
         host=host or None,
         access_token=token or None,
         ray_address=ray_address or None,
+    )
+
+
+def make_folder(path: Path) -> Path:
+    """Make ``path`` (and its parents) if it is missing and return it.
+
+    A folder that cannot be made is a ``BackendError`` naming it, why, and the fix.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from synapse_sdk.errors import BackendError
+
+        raise BackendError(f"cannot make folder {path} ({os_reason(exc)}): {folder_problem(path)}") from exc
+    return path
+
+
+def os_reason(exc: OSError) -> str:
+    """``PermissionError: Permission denied``: an ``OSError`` in a few words, without the path again."""
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def folder_problem(path: Path) -> str:
+    """Why files cannot be made in ``path`` (to be), and the fix: one clause for an error message.
+
+    Looks at ``path`` and, when it does not exist, at the nearest of its parents that does.
+    """
+    there = next((p for p in (path, *path.parents) if os.path.lexists(p)), None)
+    if there is None:
+        return "set SYNAPSE_HOME to a writable folder"
+    if not there.is_dir():
+        what = "a file, not a folder" if there.is_file() else "not a folder"
+        fix = f"move it away (mv {there} {there}.old), or set SYNAPSE_HOME to another folder"
+        return f"{there} is {what}: {fix}"
+    if not os.access(there, os.W_OK | os.X_OK):
+        return (
+            f"this user cannot write in {there}: check its permissions (ls -ld {there}), "
+            "or set SYNAPSE_HOME to a writable folder"
+        )
+    return (
+        f"check the disk and the permissions there (df {there}; ls -ld {there}), "
+        "or set SYNAPSE_HOME to a writable folder"
     )

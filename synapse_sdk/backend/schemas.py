@@ -9,15 +9,44 @@ its records here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, with_config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+    with_config,
+)  # fmt: skip
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 DEFAULT_PROGRESS_CATEGORY = "default"
+
+# -- bounds every record is checked against at the door (HTTP schema and embedded store alike) --
+
+#: A run id (match it whole): what ``--job-id`` accepts, and the 16 hex digits of a generated id.
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+RunId = Annotated[str, StringConstraints(pattern=f"^{RUN_ID.pattern}$")]
+#: A name of a plugin, action, category, method, progress or metric category.
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", max_length=100)]
+#: A semantic version; 64 characters hold any real one (a 4,300-digit one broke sorting).
+Version = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Timestamp = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]
+Pid = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Count = Annotated[int, Field(ge=0, le=2**62)]
+#: Text an action reports (a log message, a run's error): twice what the reporting side keeps.
+Text = Annotated[str, StringConstraints(max_length=200_000)]
+Checksum = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+#: Free JSON (configuration, metrics, meta): values JSON can hold, checked at the door.
+JsonObject = dict[str, JsonValue]
 
 
 class RunStatus(StrEnum):
@@ -41,20 +70,69 @@ ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
 class NewRun(BaseModel):
     """What is known of a run when it is created; params must already be redacted."""
 
+    id: RunId
+    action: Label
+    plugin_code: Code | None = None
+    plugin_version: Version | None = None
+    category: Label | None = None
+    method: Label | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    is_job: bool = False
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunFields(BaseModel):
+    """The bookkeeping fields of a run an update, transition or start mark may set, with bounds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    heartbeat_at: Timestamp | None = None
+    host: Annotated[str, StringConstraints(max_length=255)] | None = None
+    pid: Pid | None = None
+    pid_started: Annotated[str, StringConstraints(max_length=64)] | None = None
+    supervisor_pid: Pid | None = None
+    stop_requested: bool = False
+    result: JsonValue = None
+    error: Text | None = None
+    lost_events: Count = 0
+    extra: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def run_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` checked against :class:`RunFields`; a ``ValueError`` naming each bad field."""
+    try:
+        return RunFields.model_validate(fields).model_dump(include=set(fields))
+    except ValidationError as exc:
+        raise ValueError(problems(exc)) from None
+
+
+def problems(exc: ValidationError, limit: int = 5) -> str:
+    """``"pid: input should be a valid integer; ..."`` for the first ``limit`` errors of ``exc``."""
+    shown = []
+    for error in exc.errors(include_url=False)[:limit]:
+        msg = error["msg"].removeprefix("Value error, ")
+        msg = msg[0].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
+        where = ".".join(str(p) for p in error["loc"])
+        shown.append(f"{where}: {msg}" if where else msg)
+    more = exc.error_count() - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
+
+
+class RunRecord(NewRun):
+    """A run as stored, with what it reported so far.
+
+    Read with :func:`read_run`: a row that breaks today's rules (written by an older version,
+    or by hand) is kept, its unreadable fields at their defaults and named in ``damaged``.
+    """
+
     id: str
     action: str
     plugin_code: str | None = None
     plugin_version: str | None = None
     category: str | None = None
     method: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    is_job: bool = False
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-
-class RunRecord(NewRun):
-    """A run as stored, with what it reported so far."""
-
     status: RunStatus
     created_at: float
     started_at: float | None = None
@@ -69,6 +147,7 @@ class RunRecord(NewRun):
     lost_events: int = 0
     progress: dict[str, dict[str, float]] = Field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    damaged: list[str] = Field(default_factory=list)
 
     @property
     def plugin(self) -> str | None:
@@ -99,7 +178,34 @@ class RunRecord(NewRun):
             "heartbeat_at": iso(self.heartbeat_at),
             "pid": self.pid,
             "host": self.host,
+            **({"damaged": self.damaged} if self.damaged else {}),
         }
+
+
+def read_run(data: dict[str, Any]) -> RunRecord:
+    """A stored run as a record, never an error: fields that cannot be read are reset to their
+    defaults and listed in ``damaged`` (an unreadable status reads as FAILED), so that one bad
+    row never breaks a listing."""
+    try:
+        return RunRecord.model_validate(data)
+    except ValidationError as exc:
+        bad = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+    kept = {k: v for k, v in data.items() if k not in bad and k in RunRecord.model_fields}
+    if "status" in bad:
+        kept["status"] = RunStatus.FAILED
+    kept["id"], kept["action"] = str(data.get("id", "?")), str(data.get("action", "?"))
+    kept.setdefault("created_at", 0.0)
+    try:
+        record = RunRecord.model_validate({**kept, "damaged": bad})
+    except ValidationError:  # a field valid alone but not in this company: keep only the basics
+        record = RunRecord(
+            id=kept["id"],
+            action=kept["action"],
+            status=RunStatus.FAILED,
+            created_at=0.0,
+            damaged=bad or ["?"],
+        )
+    return record
 
 
 class LogEntry(BaseModel):
@@ -115,6 +221,52 @@ class LogEntry(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The JSON view with an ISO time."""
         return {**self.model_dump(), "time": iso(self.ts)}
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+#: Most rows of one kind in one batch: ten times what a run flushes at once.
+MAX_BATCH_ROWS = 50_000
+Amount = Annotated[float, Field(ge=0, le=1e300, allow_inf_nan=False)]
+
+
+class EventsIn(BaseModel):
+    """An :class:`EventBatch` as checked at the door: levels, bounds, finite progress."""
+
+    logs: list[tuple[Timestamp, LogLevel, Text | None, Label | None, JsonValue]] = Field(
+        default_factory=list, max_length=MAX_BATCH_ROWS
+    )
+    progress: dict[Label, tuple[Amount, Amount, Timestamp]] = Field(default_factory=dict, max_length=10_000)
+    metrics: list[tuple[Timestamp, Label, dict[str, JsonValue]]] = Field(
+        default_factory=list, max_length=MAX_BATCH_ROWS
+    )
+    heartbeat: Timestamp | None = None
+    started: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _progress_in_range(self) -> EventsIn:
+        for category, (current, total, _) in self.progress.items():
+            if total <= 0 or current > total:
+                raise ValueError(
+                    f"progress.{category}: current {current:g} of total {total:g}; "
+                    "the total must be above 0 and the current at most the total"
+                )
+        if self.started is not None:
+            self.started = run_fields(self.started)
+        return self
+
+
+def check_events(batch: EventBatch) -> EventBatch:
+    """``batch`` checked against :class:`EventsIn`; a ``ValueError`` naming the first problems."""
+    try:
+        checked = EventsIn.model_validate(
+            {"logs": batch.logs, "progress": batch.progress, "metrics": batch.metrics,
+             "heartbeat": batch.heartbeat, "started": batch.started}
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise ValueError(problems(exc)) from None
+    logs: list[Any] = checked.logs  # the level is a Literal of str
+    return EventBatch(logs, checked.progress, checked.metrics, checked.heartbeat, checked.started)
 
 
 @dataclass
@@ -140,16 +292,16 @@ class EventBatch:
 class NewRelease(BaseModel):
     """What ``publish`` sends: a release's metadata (the archive bytes travel beside it)."""
 
-    code: str
-    version: str
-    name: str
-    category: str
-    description: str = ""
-    config: dict[str, Any]
-    checksum: str
-    source_checksum: str
-    size: int
-    lock: str = ""
+    code: Code
+    version: Version
+    name: Annotated[str, StringConstraints(max_length=200)]
+    category: Label
+    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    config: dict[str, JsonValue]
+    checksum: Checksum
+    source_checksum: Checksum
+    size: Count
+    lock: Annotated[str, StringConstraints(max_length=10_000_000)] = ""
 
 
 class ReleaseRecord(NewRelease):
@@ -164,6 +316,19 @@ class ReleaseRecord(NewRelease):
         return f"{self.code}@{self.version}"
 
 
+def read_releases(rows: list[dict[str, Any]]) -> tuple[list[ReleaseRecord], list[str]]:
+    """The stored releases that can be read, and one line for each that cannot (a listing skips
+    a damaged release instead of failing for every plugin)."""
+    records, damaged = [], []
+    for row in rows:
+        try:
+            records.append(ReleaseRecord.model_validate(row))
+        except ValidationError as exc:
+            code, version = str(row.get("code"))[:100], str(row.get("version"))[:64]
+            damaged.append(f"release {code}@{version} is damaged and was skipped ({problems(exc, 2)})")
+    return records, damaged
+
+
 def iso(ts: float | None) -> str | None:
     """Seconds since the epoch as an ISO-8601 UTC string."""
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
@@ -173,12 +338,8 @@ def iso(ts: float | None) -> str | None:
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Id = Annotated[int, Field(ge=1, le=2**62)]
-Checksum = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-#: Free JSON (configuration, metrics, meta): values JSON can hold, checked at the door.
-JsonObject = dict[str, JsonValue]
 #: An annotation (DM v2, ``docs/annotation-format.md``): checked in full by ``backend.checks``.
 Annotation = dict[str, Any]
-Timestamp = Annotated[float, Field(ge=0, le=1e11)]
 
 TASK_STATUSES = ("pending", "in_progress", "completed", "reviewed", "rejected")
 ASSIGNMENT_STATUSES = ("pending", "submitted", "approved", "rejected")

@@ -56,6 +56,9 @@ def list_(
         shown = f"{min(pct):.0f}%" if pct else "-"
         created = (iso(r.created_at) or "")[:19].replace("T", " ")
         print(f"{r.id:<18} {r.status.value:<10} {r.plugin or '-':<24} {r.action:<14} {shown:<9} {created}")
+    for r in records:
+        if r.damaged:
+            print(f"damaged: run {r.id}: {', '.join(r.damaged)} could not be read (shown as defaults)")
 
 
 @app.command()
@@ -94,6 +97,8 @@ def get(
         print(f"{'progress':<12} {cat}: {p['current']:g}/{p['total']:g} ({p['percent']:.1f}%)")
     for cat, values in record["metrics"].items():
         print(f"{'metrics':<12} {cat}: {dumps(values)}")
+    if stored.damaged:
+        print(f"{'damaged':<12} {', '.join(stored.damaged)} could not be read (shown as defaults)")
     if record["lost_events"]:
         print(f"{'lost':<12} {record['lost_events']} event(s) could not be stored")
     if record["error"]:

@@ -23,18 +23,6 @@ def parse_envs(values: list[str] | None) -> dict[str, str]:
     return envs
 
 
-def check_job_id(job_id: str) -> str:
-    """A ``--job-id`` value: the job-id rules, and all of the value (no trailing newline)."""
-    from synapse_sdk.errors import UsageError
-    from synapse_sdk.execution.local.jobs import JOB_ID
-    from synapse_sdk.execution.local.jobs import check_job_id as check_rules
-
-    check_rules(job_id)
-    if JOB_ID.fullmatch(job_id) is None:  # JOB_ID ends in '$', which also matches before a final "\n"
-        raise UsageError(f"--job-id {job_id!r}: remove the trailing line break, like 'train-2024-01'")
-    return job_id
-
-
 def run_plugin_action(
     action: str,
     params: str | None = None,
@@ -84,6 +72,8 @@ def run_plugin_action(
 
         settings = replace(settings, ray_address=ray_address)
     if job_id is not None:
+        from synapse_sdk.execution.local.jobs import check_job_id
+
         check_job_id(job_id)
     prepared = prepare(
         action, parse_params(params), path=path, plugin=plugin, run_id=job_id, envs=parse_envs(env),
@@ -99,10 +89,10 @@ def run_plugin_action(
         print(f"submitted job {job_id}; follow it with 'synapse job logs {job_id} --follow'",
               file=sys.stderr)  # fmt: skip
         return
-    _run_foreground(prepared, executor)
+    _run_foreground(prepared, executor, settings)
 
 
-def _run_foreground(prepared: Any, executor: Any) -> None:
+def _run_foreground(prepared: Any, executor: Any, settings: Any) -> None:
     from synapse_sdk.cli._render import make_renderer
     from synapse_sdk.errors import ExecutionError
 
@@ -115,6 +105,12 @@ def _run_foreground(prepared: Any, executor: Any) -> None:
 
         if isinstance(exc, SynapseError) and (exc.exit_code == 2 or getattr(exc, "run_id", None)):
             raise  # bad input, or an executor's own message about the run
+        if not _recorded(settings, run_id):  # never point at a run the store does not hold
+            if isinstance(exc, SynapseError):
+                raise  # e.g. a broken home's BackendError: it names the file and the fix
+            raise ExecutionError(
+                f"action {prepared.invocation.action!r} could not start: {type(exc).__name__}: {exc}"
+            ) from exc
         raise ExecutionError(
             f"action {prepared.invocation.action!r} failed: {type(exc).__name__}: {exc} "
             f"(run {run_id}; see 'synapse job logs {run_id}')",
@@ -126,3 +122,15 @@ def _run_foreground(prepared: Any, executor: Any) -> None:
 
     print(dumps(result, indent=2))
     print(f"run {run_id} succeeded; see 'synapse job get {run_id}'", file=sys.stderr)
+
+
+def _recorded(settings: Any, run_id: str) -> bool:
+    """Whether the store holds run ``run_id``; False too when the store itself cannot be read."""
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.errors import SynapseError
+
+    try:
+        get_backend(settings).runs.get_run(run_id)
+    except SynapseError:  # RunNotFound, or the BackendError of a broken home or an unreachable server
+        return False
+    return True

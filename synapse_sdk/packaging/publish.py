@@ -139,8 +139,11 @@ def install_release(record: ReleaseRecord, registry: ReleasesResource, home: Pat
     checksum = require_sha256(record.checksum, what=f"{record.uri}: checksum")
     folder = releases_dir(home) / checksum
     if not os.path.lexists(folder):
+        from synapse_sdk.settings import make_folder
+
         archive = registry.fetch_archive(record, home / "downloads")
         verify_file(archive, checksum, what=f"{record.uri} archive")
+        make_folder(releases_dir(home))  # a file or no permission there: one line naming it
         extract_once(archive, folder)
     verify_release(folder)
     return folder

@@ -32,6 +32,9 @@ SEMVER = re.compile(
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\Z",
     re.ASCII,  # \d is 0-9 only: '١.٠.٠' is not a version
 )
+#: Longest version and code accepted: any real one fits; a 4,300-digit version broke sorting.
+MAX_VERSION = 64
+MAX_CODE = 100
 ENTRYPOINT = re.compile(r"\A[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\Z")
 ACTION_NAME = re.compile(r"\A[A-Za-z_][\w-]*\Z")
 DEFAULT_PACKAGE_MANAGER_OPTIONS = {"uv": ["--no-cache"], "pip": ["--upgrade"]}
@@ -114,6 +117,8 @@ class PluginConfig(BaseModel):
     @field_validator("code")
     @classmethod
     def _slug(cls, value: str) -> str:
+        if len(value) > MAX_CODE:
+            raise ValueError(f"expected a code of at most {MAX_CODE} characters, got {len(value)}")
         if not SLUG.fullmatch(value):
             raise ValueError(
                 f"expected a slug of lowercase letters, digits, '-' or '_' like 'my-plugin', got {value!r}"
@@ -123,6 +128,8 @@ class PluginConfig(BaseModel):
     @field_validator("version")
     @classmethod
     def _semver(cls, value: str) -> str:
+        if len(str(value)) > MAX_VERSION:
+            raise ValueError(f"expected a version of at most {MAX_VERSION} characters, got {len(str(value))}")
         if not SEMVER.fullmatch(str(value)):
             raise ValueError(f"expected a semantic version like '1.0.0', got {value!r}")
         return str(value)

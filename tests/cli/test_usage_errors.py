@@ -165,7 +165,7 @@ MISUSE = {
         ["plugin", "run", "train", "--job-id", "j1", "--debug", "--port", "9000"],
         "--job-id and --debug",
     ),
-    "job-id-newline": (["plugin", "run", "train", "--job-id", "j1\n"], "trailing line break"),
+    "job-id-newline": (["plugin", "run", "train", "--job-id", "j1\n"], "use 1-128 letters"),
     "job-id-empty": (["plugin", "run", "train", "--job-id", ""], "--job-id ''"),
 }
 

@@ -13,8 +13,18 @@ from typing import Any
 
 from synapse_sdk.backend.http.transport import HttpTransport
 from synapse_sdk.backend.http.wire import batch_to_json
-from synapse_sdk.backend.schemas import EventBatch, LogEntry, NewRun, RunRecord, RunStatus
+from synapse_sdk.backend.schemas import RUN_ID, EventBatch, LogEntry, NewRun, RunRecord, RunStatus, read_run
 from synapse_sdk.errors import RunConflict, RunNotFound
+
+
+def _url(run_id: str, tail: str = "") -> str:
+    """The path of a run's endpoint; an id no run can have (``../releases``) is ``RunNotFound`` here,
+    before it can name another endpoint."""
+    if RUN_ID.fullmatch(run_id) is None:
+        raise RunNotFound(
+            f"no run or job with id {run_id[:40]!r}: run ids are 1-128 letters, digits, '.', '_' or '-'"
+        )
+    return f"/runs/{run_id}{tail}"
 
 
 class HttpRuns:
@@ -38,7 +48,7 @@ class HttpRuns:
                 if (existing.action, existing.params) == (new.action, new.params):
                     return existing
             raise
-        return RunRecord.model_validate(data)
+        return read_run(data)
 
     def transition(self, run_id: str, expected: Iterable[RunStatus], new: RunStatus, **fields: Any) -> bool:
         """Compare-and-set the status; True if it moved, ``RunNotFound`` if there is no such run."""
@@ -47,7 +57,7 @@ class HttpRuns:
             "new": RunStatus(new).value,
             "fields": fields,
         }
-        moved = bool(self._http.call("POST", f"/runs/{run_id}/transition", json=body)["moved"])
+        moved = bool(self._http.call("POST", _url(run_id, "/transition"), json=body)["moved"])
         if not moved and self._http.resent:  # the first attempt may have moved it already
             return self.get_run(run_id).status is RunStatus(new)
         return moved
@@ -55,7 +65,7 @@ class HttpRuns:
     def update(self, run_id: str, **fields: Any) -> None:
         """Set bookkeeping fields without touching the status; ``RunNotFound`` if there is no such run."""
         if fields:
-            self._http.call("PATCH", f"/runs/{run_id}", json={"fields": fields})
+            self._http.call("PATCH", _url(run_id), json={"fields": fields})
 
     def run_status(self, run_id: str) -> RunStatus | None:
         """The status of a run, or None if there is no such run."""
@@ -66,38 +76,38 @@ class HttpRuns:
 
     def get_run(self, run_id: str) -> RunRecord:
         """One run; ``RunNotFound`` if there is none."""
-        return RunRecord.model_validate(self._http.call("GET", f"/runs/{run_id}"))
+        return read_run(self._http.call("GET", _url(run_id)))
 
     def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
         """The newest runs first."""
         params: dict[str, Any] = {"limit": limit}
         if status is not None:
             params["status"] = RunStatus(status).value
-        return [RunRecord.model_validate(r) for r in self._http.call("GET", "/runs", params=params)]
+        return [read_run(r) for r in self._http.call("GET", "/runs", params=params)]
 
     def pid_started(self, run_id: str) -> str | None:
         """The start-time fingerprint recorded with the worker pid."""
-        value = self._http.call("GET", f"/runs/{run_id}/pid_started")["pid_started"]
+        value = self._http.call("GET", _url(run_id, "/pid_started"))["pid_started"]
         return None if value is None else str(value)
 
     def write_events(self, run_id: str, batch: EventBatch) -> bool:
         """Post one batch (retried with the same batch id: stored at most once); True: stop the run."""
         body = batch_to_json(batch, uuid.uuid4().hex)
-        return bool(self._http.call("POST", f"/runs/{run_id}/events", json=body).get("stop_requested"))
+        return bool(self._http.call("POST", _url(run_id, "/events"), json=body).get("stop_requested"))
 
     def get_logs(self, run_id: str, after: int = 0, limit: int | None = None) -> list[LogEntry]:
         """Log entries above sequence number ``after``, oldest first."""
         params: dict[str, Any] = {"after": after}
         if limit is not None:
             params["limit"] = limit
-        entries = self._http.call("GET", f"/runs/{run_id}/logs", params=params)
+        entries = self._http.call("GET", _url(run_id, "/logs"), params=params)
         return [LogEntry.model_validate(e) for e in entries]
 
     def count_logs(self, run_id: str) -> int:
         """How many log entries a run has."""
-        return int(self._http.call("GET", f"/runs/{run_id}/logs/count")["count"])
+        return int(self._http.call("GET", _url(run_id, "/logs/count"))["count"])
 
     def metric_history(self, run_id: str, category: str | None = None) -> list[dict[str, Any]]:
         """Every ``set_metrics`` call of a run, oldest first."""
         params = {"category": category} if category is not None else None
-        return list(self._http.call("GET", f"/runs/{run_id}/metrics", params=params))
+        return list(self._http.call("GET", _url(run_id, "/metrics"), params=params))

@@ -5,24 +5,34 @@ Every statement of the store goes through :class:`Database` (``query``, ``query_
 file and the fix (:func:`raise_ours`). ``IntegrityError`` stays a ``sqlite3`` error for the
 store to turn into the conflict it means; ``ProgrammingError`` (a value SQLite cannot bind) is
 a bug and stays one too.
+
+Opening a database whose schema is current takes no lock: the version is read first and the
+write lock is taken only when a migration is due, so a read command never queues behind another
+process's write. A database made by a newer SDK (a schema version past the newest migration
+here) is refused with a ``BackendError`` before anything reads or writes it.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
+from synapse_sdk._version import DISTRIBUTION
 from synapse_sdk.errors import BackendError
+from synapse_sdk.settings import folder_problem, os_reason
 
 #: How long a writer waits for another process's write lock before "database is locked".
 BUSY_TIMEOUT = 60.0
 
 
+@cache
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("synapse_sdk.backend.store.migrations")
     found = []
@@ -30,6 +40,12 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _newest() -> int:
+    """The schema version of the newest migration this SDK has."""
+    migrations = _migrations()
+    return migrations[-1][0] if migrations else 0
 
 
 class Database:
@@ -42,12 +58,12 @@ class Database:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
+        self._version: int | None = None  # the schema version the first connection found
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _cannot_open(self.path, f"{type(exc).__name__}: {exc}") from exc
-        with self.write() as conn:
-            self._migrate(conn)
+            raise _cannot_open(self.path, os_reason(exc)) from exc
+        self._migrate()
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
@@ -60,13 +76,17 @@ class Database:
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
                 conn.row_factory = sqlite3.Row
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                if self._version is None:  # whose file it is, before anything here changes it
+                    self._version = self._known_version(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute("PRAGMA journal_mode = WAL")  # no lock taken when it is WAL already
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA foreign_keys = ON")
-            except sqlite3.Error as exc:
+            except BaseException as exc:  # a newer SDK's database (BackendError) too: nothing stays open
                 if conn is not None:
                     conn.close()
-                raise_ours(exc, self)
+                if isinstance(exc, sqlite3.Error):
+                    raise_ours(exc, self)
+                raise
             self._local.conn = conn
         return conn
 
@@ -119,14 +139,34 @@ class Database:
             conn.close()
             self._local.conn = None
 
-    @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, sql in _migrations():
-            if number > version:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
+    def _migrate(self) -> None:
+        """Bring the schema up to the newest migration; a current one costs one read and no lock.
+
+        The version is read again under the write lock: another process may have migrated
+        meanwhile (or a newer SDK may have).
+        """
+        self.connect()  # reads the version, without a lock
+        if self._version == _newest():
+            return
+        with self.write() as conn:
+            version = self._known_version(conn.execute("PRAGMA user_version").fetchone()[0])
+            for number, sql in _migrations():
+                if number > version:
+                    for statement in _statements(sql):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number}")
+        self._version = _newest()
+
+    def _known_version(self, version: int) -> int:
+        """``version``, unless it is past the newest migration: a newer SDK's database is not ours to use."""
+        newest = _newest()
+        if version > newest:
+            raise BackendError(
+                f"database {self.path} was written by a newer Synapse SDK (schema {version}; this one "
+                f"knows up to {newest}): upgrade {DISTRIBUTION} (pip install -U {DISTRIBUTION}), or set "
+                "SYNAPSE_HOME to another folder"
+            )
+        return version
 
 
 def raise_ours(exc: sqlite3.Error, db: Database) -> NoReturn:
@@ -180,14 +220,18 @@ def _translate(exc: sqlite3.Error, db: Database) -> BackendError:
 
 def _cannot_open(path: Path, what: str) -> BackendError:
     if path.is_dir():
-        cause = "the path is a folder, not a database file: move it away"
-    elif not path.parent.is_dir():
-        cause = f"its folder {path.parent} does not exist and cannot be made (is a file in the way?)"
+        fix = (
+            f"the path is a folder, not a database file: move it away (mv {path} {path}.old), "
+            "or set SYNAPSE_HOME to another folder"
+        )
+    elif path.is_file() and not os.access(path, os.R_OK | os.W_OK):
+        fix = (
+            f"this user cannot read and write it: check its permissions (ls -l {path}), "
+            "or set SYNAPSE_HOME to a writable folder"
+        )
     else:
-        cause = f"this user cannot create or write files in {path.parent}: check its permissions"
-    return BackendError(
-        f"cannot open database {path} ({what}): {cause}, or set SYNAPSE_HOME to a writable folder"
-    )
+        fix = folder_problem(path.parent)
+    return BackendError(f"cannot open database {path} ({what}): {fix}")
 
 
 def _statements(sql: str) -> list[str]:

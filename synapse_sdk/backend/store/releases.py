@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import time
 import uuid
 from pathlib import Path
 
-from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
+from pydantic import ValidationError
+
+from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord, problems, read_releases
 from synapse_sdk.backend.store.db import Database
 from synapse_sdk.errors import ChecksumMismatch, PluginNotFound, ReleaseError, did_you_mean
 from synapse_sdk.packaging.checksum import require_sha256, sha256_bytes
@@ -20,10 +23,28 @@ _COLUMNS = (
 )
 
 
-def _record(row: sqlite3.Row) -> ReleaseRecord:
+logger = logging.getLogger(__name__)
+
+
+def _data(row: sqlite3.Row) -> dict[str, object]:
     data = dict(row)
-    data["config"] = json.loads(data["config"])
-    return ReleaseRecord(**data)
+    try:
+        data["config"] = json.loads(data["config"])
+    except (ValueError, TypeError, RecursionError):
+        data["config"] = None  # read_releases reports it
+    return data
+
+
+def _record(row: sqlite3.Row) -> ReleaseRecord:
+    """One stored release; a row that breaks the rules is a ``ReleaseError`` saying to publish again."""
+    data = _data(row)
+    try:
+        return ReleaseRecord.model_validate(data)
+    except ValidationError as exc:
+        raise ReleaseError(
+            f"release {str(data.get('code'))[:100]}@{str(data.get('version'))[:64]} is damaged "
+            f"({problems(exc, 2)}); publish it again under a valid version"
+        ) from None
 
 
 def refuse_changed(existing: ReleaseRecord, source_checksum: str) -> None:
@@ -149,7 +170,10 @@ class ReleaseStore:
             rows = self.db.query(f"SELECT {_COLUMNS} FROM plugin_releases")
         else:
             rows = self.db.query(f"SELECT {_COLUMNS} FROM plugin_releases WHERE code=?", (code,))
-        records = sorted((_record(r) for r in rows), key=lambda r: version_key(r.version), reverse=True)
+        records, damaged = read_releases([_data(r) for r in rows])
+        for line in damaged:
+            logger.warning(line)
+        records.sort(key=lambda r: version_key(r.version), reverse=True)
         return sorted(records, key=lambda r: r.code)
 
     def get_release(self, code: str, version: str | None = None) -> ReleaseRecord:

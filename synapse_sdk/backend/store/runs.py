@@ -7,15 +7,25 @@ that does not exist is ``RunNotFound``, and nothing of it is stored.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.backend.schemas import EventBatch, LogEntry, NewRun, RunRecord, RunStatus
+from synapse_sdk.backend.schemas import (
+    EventBatch,
+    LogEntry,
+    NewRun,
+    RunRecord,
+    RunStatus,
+    check_events,
+    read_run,
+    run_fields,
+)  # fmt: skip
 from synapse_sdk.backend.store.db import Database
-from synapse_sdk.errors import RunConflict, RunNotFound
+from synapse_sdk.errors import RunConflict, RunNotFound, UsageError
 
 _FIELDS = {
     "started_at", "finished_at", "heartbeat_at", "host", "pid", "pid_started", "supervisor_pid",
@@ -38,10 +48,42 @@ _STATUSES = frozenset(RunStatus)
 
 
 def _status(value: RunStatus | str) -> str:
-    """A status as stored (a member is its text); text that names no status is a ``ValueError``."""
+    """A status as stored (a member is its text); text that names no status is a ``UsageError``."""
     if value not in _STATUSES:
-        raise ValueError(f"{value!r} is not a run status; one of {', '.join(RunStatus)}")
+        raise UsageError(f"status: {value!r} is not a run status; use one of {', '.join(RunStatus)}")
     return value
+
+
+def _loads(data: dict[str, Any], name: str, default: Any, damaged: list[str]) -> None:
+    """Decode the JSON column ``name`` of ``data`` in place; unreadable JSON is ``default``, noted."""
+    text = data[name]
+    if text is None:
+        data[name] = default
+        return
+    try:
+        data[name] = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        data[name] = default
+        damaged.append(name)
+
+
+def _progress(rows: list[sqlite3.Row], damaged: list[str]) -> dict[str, dict[str, float]]:
+    """Each category's current, total and percent; a row no door would pass today (a total of 0,
+    not a number) reads as 0 of 1, the record noting ``progress`` as damaged."""
+    progress = {}
+    for category, current, total in rows:
+        try:
+            progress[str(category)] = {
+                "current": float(current), "total": float(total), "percent": round(100.0 * current / total, 2)
+            }  # fmt: skip
+            if math.isfinite(progress[str(category)]["percent"]):
+                continue
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+        progress[str(category)] = {"current": 0.0, "total": 1.0, "percent": 0.0}
+        if "progress" not in damaged:
+            damaged.append("progress")
+    return progress
 
 
 def _not_found(run_id: str) -> RunNotFound:
@@ -63,7 +105,9 @@ class RunStore:
     # -- runs -----------------------------------------------------------------------------------
 
     def create_run(self, new: NewRun, status: RunStatus = RunStatus.PENDING) -> RunRecord:
-        """Insert a run; an id that exists already is a ``RunConflict``."""
+        """Insert a run, PENDING or RUNNING; an id that exists already is a ``RunConflict``."""
+        if RunStatus(_status(status)).is_terminal:
+            raise UsageError(f"status: a run starts PENDING or RUNNING, not {RunStatus(status).value}")
         now = time.time()
         try:
             self.db.write_one(
@@ -123,9 +167,14 @@ class RunStore:
         sets = _SETS.get(names)
         if sets is None:
             if not fields.keys() <= _FIELDS:
-                raise ValueError(f"unknown run fields: {', '.join(sorted(fields.keys() - _FIELDS))}")
+                unknown = ", ".join(sorted(fields.keys() - _FIELDS))
+                raise UsageError(f"fields: unknown run fields {unknown}; known: {', '.join(sorted(_FIELDS))}")
             sets = _SETS[names] = "".join(f", {name} = ?" for name in names)
-        return sets, [_dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
+        try:
+            fields = run_fields(fields)
+        except ValueError as exc:
+            raise UsageError(f"fields.{exc}") from None
+        return sets, [_dumps(fields[k]) if k in _JSON_FIELDS else fields[k] for k in names]
 
     def run_status(self, run_id: str) -> RunStatus | None:
         """The status of a run, or None if there is no such run; one cheap read."""
@@ -150,32 +199,41 @@ class RunStore:
         return [self._record(row) for row in rows]
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
-        data = dict(row)
+        """A row as a record; what cannot be read is named in ``damaged`` (see ``read_run``)."""
+        data, damaged = dict(row), list[str]()
         run_id = data["id"]
-        data["params"] = json.loads(data["params"])
-        data["extra"] = json.loads(data["extra"] or "{}")
-        data["result"] = json.loads(data["result"]) if data["result"] is not None else None
+        _loads(data, "params", {}, damaged)
+        _loads(data, "extra", {}, damaged)
+        _loads(data, "result", None, damaged)
         data["stop_requested"] = bool(data["stop_requested"])
         data["is_job"] = bool(data["is_job"])
         data.pop("pid_started", None)
-        data["progress"] = {
-            cat: {"current": cur, "total": tot, "percent": round(100.0 * cur / tot, 2)}
-            for cat, cur, tot in self.db.query(
-                "SELECT category, current, total FROM run_progress WHERE run_id = ?", (run_id,)
-            )
-        }
+        data["progress"] = _progress(
+            self.db.query("SELECT category, current, total FROM run_progress WHERE run_id = ?", (run_id,)),
+            damaged,
+        )
         metrics: dict[str, dict[str, Any]] = {}
         for cat, payload in self.db.query(
             "SELECT category, data FROM run_metrics WHERE run_id = ? ORDER BY seq", (run_id,)
         ):
-            metrics.setdefault(cat, {}).update(json.loads(payload))
+            try:
+                metrics.setdefault(str(cat), {}).update(json.loads(payload))
+            except (ValueError, TypeError, RecursionError):
+                if "metrics" not in damaged:
+                    damaged.append("metrics")
         data["metrics"] = metrics
-        return RunRecord.model_validate(data)
+        record = read_run(data)
+        if damaged:
+            record.damaged = sorted({*record.damaged, *damaged})
+        return record
 
     def pid_started(self, run_id: str) -> str | None:
-        """The start-time fingerprint recorded with the worker pid (guards against pid reuse)."""
+        """The start-time fingerprint recorded with the worker pid (guards against pid reuse);
+        ``RunNotFound`` if there is no such run."""
         row = self.db.query_one("SELECT pid_started FROM runs WHERE id = ?", (run_id,))
-        return row[0] if row else None
+        if row is None:
+            raise _not_found(run_id)
+        return row[0] if isinstance(row[0], str) else None
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -185,8 +243,14 @@ class RunStore:
         Returns True when a stop of the run was requested: the answer a worker on another host
         gets to its heartbeat, since no signal reaches it from here. A batch for a run that does
         not exist is ``RunNotFound`` and stores nothing; a start mark for a run that is no longer
-        PENDING changes nothing (the rest of the batch is stored).
+        PENDING changes nothing (the rest of the batch is stored). A batch that breaks the rules
+        of :class:`~synapse_sdk.backend.schemas.EventsIn` is a ``UsageError``, and nothing of it
+        is stored.
         """
+        try:
+            batch = check_events(batch)
+        except ValueError as exc:
+            raise UsageError(f"events: {exc}") from None
         start_sets, start_values = self._assignments(batch.started or {})
         with self.db.write() as conn:
             row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -227,6 +291,7 @@ class RunStore:
 
         ``RunNotFound`` if there is no such run (checked only when there are no entries).
         """
+        after = min(max(after, 0), 2**63 - 1)
         rows = self.db.query(
             "SELECT seq, ts, level, message, event, data FROM run_logs"
             " WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -235,24 +300,44 @@ class RunStore:
         if not rows and self.db.query_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
             raise _not_found(run_id)
         return [
-            LogEntry(
-                seq=seq, ts=ts, level=level, message=message, event=event,
-                data=None if data is None else json.loads(data),
-            )
-            for seq, ts, level, message, event, data in rows
-        ]  # fmt: skip
+            _log_entry(seq, ts, level, message, event, data) for seq, ts, level, message, event, data in rows
+        ]
+
+    def _exists(self, run_id: str) -> None:
+        if self.db.query_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+            raise _not_found(run_id)
 
     def count_logs(self, run_id: str) -> int:
-        """How many log entries a run has."""
+        """How many log entries a run has; ``RunNotFound`` if there is no such run."""
         row = self.db.query_one("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", (run_id,))
+        if not row or not row[0]:
+            self._exists(run_id)
         return int(row[0]) if row else 0
 
     def metric_history(self, run_id: str, category: str | None = None) -> list[dict[str, Any]]:
-        """Every ``set_metrics`` call of a run, oldest first, for charts."""
+        """Every ``set_metrics`` call of a run, oldest first, for charts (a damaged one as ``{}``)."""
         query = "SELECT category, ts, data FROM run_metrics WHERE run_id = ?"
         args: list[Any] = [run_id]
         if category is not None:
             query += " AND category = ?"
             args.append(category)
         rows = self.db.query(query + " ORDER BY seq", args)
-        return [{"category": c, "ts": ts, "values": json.loads(d)} for c, ts, d in rows]
+        if not rows:
+            self._exists(run_id)
+        return [{"category": c, "ts": ts, "values": _json_or(d, {})} for c, ts, d in rows]
+
+
+def _json_or(text: str | None, default: Any) -> Any:
+    """``text`` decoded, or ``default`` when it is missing or not JSON (a damaged row)."""
+    try:
+        return default if text is None else json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return default
+
+
+def _log_entry(seq: int, ts: Any, level: Any, message: Any, event: Any, data: str | None) -> LogEntry:
+    """One stored log row as an entry; a damaged row is shown as such instead of failing the read."""
+    try:
+        return LogEntry(seq=seq, ts=ts, level=level, message=message, event=event, data=_json_or(data, None))
+    except ValueError:
+        return LogEntry(seq=seq, ts=0.0, level="ERROR", message="[damaged log entry: cannot be read]")

@@ -8,31 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from synapse_sdk.backend.schemas import RunRecord
-from synapse_sdk.errors import ExecutionError, UsageError
+from synapse_sdk.backend.schemas import RUN_ID, RunRecord
+from synapse_sdk.errors import BackendError, ExecutionError, UsageError
 from synapse_sdk.execution import lifecycle
 from synapse_sdk.execution.base import BaseHandle, Lost, silence
 from synapse_sdk.execution.local.process import is_alive
 from synapse_sdk.plugins.run.run import HEARTBEAT_INTERVAL
+from synapse_sdk.settings import folder_problem, make_folder, os_reason
 
 if TYPE_CHECKING:
     from synapse_sdk.execution.runner import Prepared
     from synapse_sdk.settings import Settings
 
-JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
 
 def check_job_id(job_id: str) -> str:
     """Job ids are 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit."""
-    if not JOB_ID.match(job_id):
+    if RUN_ID.fullmatch(job_id) is None:
         raise UsageError(
             f"--job-id {job_id!r}: use 1-128 letters, digits, '.', '_' or '-' "
             "starting with a letter or digit, like 'train-2024-01'"
@@ -46,16 +44,20 @@ def job_dir(settings: Settings, run_id: str) -> Path:
 
 
 def submit_job(prepared: Prepared, settings: Settings) -> LocalHandle:
-    """Create the PENDING run and start its detached supervisor; returns at once."""
+    """Create the PENDING run and start its detached supervisor; returns at once.
+
+    The job's folder and its ``supervisor.log`` are made first: a home whose ``jobs/`` cannot
+    be written is a ``BackendError`` naming it, and no run is created.
+    """
     from synapse_sdk.backend import get_backend
 
     invocation = prepared.invocation
     runs = get_backend(settings).runs
-    record = lifecycle.create(runs, prepared.new_run(is_job=True))
-    folder = job_dir(settings, invocation.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(settings.jobs_dir)  # first: an error names jobs/ itself, not the folder of a job never made
+    folder = make_folder(job_dir(settings, invocation.run_id))
     env = {**os.environ, "SYNAPSE_HOME": str(settings.home)}
-    with open(folder / "supervisor.log", "ab") as log:
+    with _open_log(folder / "supervisor.log") as log:
+        record = lifecycle.create(runs, prepared.new_run(is_job=True))
         proc = subprocess.Popen(
             [sys.executable, "-m", "synapse_sdk.execution.local.supervisor"],
             stdin=subprocess.PIPE,
@@ -70,6 +72,14 @@ def submit_job(prepared: Prepared, settings: Settings) -> LocalHandle:
     proc.stdin.close()
     runs.update(invocation.run_id, supervisor_pid=proc.pid, host=socket.gethostname())
     return LocalHandle(runs, record)
+
+
+def _open_log(path: Path) -> BinaryIO:
+    """``path`` opened to append to; one that cannot be is a ``BackendError`` naming it and the fix."""
+    try:
+        return open(path, "ab")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise BackendError(f"cannot write {path} ({os_reason(exc)}): {folder_problem(path.parent)}") from exc
 
 
 def working_dir(cwd: str, fallback: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synapse_sdk._redact import Masker
-from synapse_sdk.backend.schemas import DEFAULT_PROGRESS_CATEGORY, EventBatch
+from synapse_sdk.backend.schemas import DEFAULT_PROGRESS_CATEGORY, LOG_LEVELS, EventBatch
 from synapse_sdk.plugins.run.flusher import FLUSHER
 from synapse_sdk.plugins.run.misuse import Misuse, check_metrics, check_progress, strict_from_env
 from synapse_sdk.plugins.run.sanitise import clean_data, clean_text, is_plain
@@ -24,7 +24,7 @@ from synapse_sdk.plugins.run.sinks import RunSink
 
 logger = logging.getLogger(__name__)
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVELS = LOG_LEVELS
 _LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL"}
 #: Every accepted spelling that needs no ``upper()``: the common case is one dict lookup.
 _LEVEL_NAMES = {
@@ -135,9 +135,9 @@ class Run:
         """The run's own working folder: where the action writes what it makes (checkpoints,
         models, reports). Created on first use; ``synapse job get`` shows it and
         ``synapse job prune`` frees it."""
-        folder = self.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        from synapse_sdk.settings import make_folder
+
+        return make_folder(self.folder)  # one that cannot be made: a BackendError naming it and the fix
 
     # -- the action-facing API ------------------------------------------------------------------
 

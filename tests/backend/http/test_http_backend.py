@@ -62,7 +62,7 @@ def test_server_errors_become_our_errors(backend):
     backend.runs.create_run(NewRun(id="dup", action="train"))
     with pytest.raises(RunConflict, match="exists already"):
         backend.runs.create_run(NewRun(id="dup", action="train"))
-    with pytest.raises(BackendError, match="unknown run fields: colour"):
+    with pytest.raises(UsageError, match="fields.colour: unknown field"):
         backend.runs.update("dup", colour="red")
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
@@ -11,12 +14,14 @@ import pytest
 from synapse_sdk.backend import get_backend
 from synapse_sdk.backend.schemas import EventBatch, NewRelease, NewRun
 from synapse_sdk.backend.store import EmbeddedBackend
-from synapse_sdk.backend.store.db import Database
+from synapse_sdk.backend.store.db import Database, _migrations, _statements
 from synapse_sdk.backend.store.runs import RunStore
 from synapse_sdk.errors import BackendError, RunConflict
 from synapse_sdk.packaging.archive import build_archive
 from synapse_sdk.packaging.checksum import sha256_bytes
 from synapse_sdk.settings import Settings
+
+NEWEST = _migrations()[-1][0]
 
 
 def test_a_file_that_is_not_a_database_says_to_move_it_away(tmp_path):
@@ -33,7 +38,8 @@ def test_a_folder_where_the_database_should_be_cannot_be_opened(tmp_path):
     path.mkdir()
     says = (
         f"cannot open database {path} .unable to open database file .SQLITE_CANTOPEN..: "
-        "the path is a folder, not a database file: move it away, or set SYNAPSE_HOME"
+        f"the path is a folder, not a database file: move it away .mv {path} {path}.old., "
+        "or set SYNAPSE_HOME to another folder$"
     )
     with pytest.raises(BackendError, match=says):
         EmbeddedBackend(path)
@@ -44,11 +50,118 @@ def test_a_home_under_a_regular_file_cannot_be_opened(tmp_path):
     not_a_folder.write_text("")
     settings = Settings(home=not_a_folder / "synapse")
     says = (
-        f"cannot open database {settings.db_path} .NotADirectoryError: .*its folder {settings.home} "
-        "does not exist and cannot be made .is a file in the way.., or set SYNAPSE_HOME"
+        f"cannot open database {settings.db_path} .NotADirectoryError: Not a directory.: {not_a_folder} "
+        f"is a file, not a folder: move it away .mv {not_a_folder} {not_a_folder}.old., or set SYNAPSE_HOME"
     )
     with pytest.raises(BackendError, match=says):
         get_backend(settings)
+
+
+def test_a_home_that_is_a_file_says_so_and_how_to_fix_it(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    says = (
+        f"cannot open database {home / 'synapse.db'} .FileExistsError: File exists.: {home} is a file, "
+        f"not a folder: move it away .mv {home} {home}.old., or set SYNAPSE_HOME to another folder$"
+    )
+    with pytest.raises(BackendError, match=says):
+        get_backend(Settings(home=home))
+    assert home.read_text() == "not a folder"
+
+
+def test_a_database_from_a_newer_sdk_is_refused_and_left_as_it_is(tmp_path):
+    path = tmp_path / "synapse.db"
+    newer = sqlite3.connect(path)
+    newer.execute("PRAGMA user_version = 999")
+    newer.close()
+    says = (
+        f"^database {path} was written by a newer Synapse SDK .schema 999; this one knows up to {NEWEST}.: "
+        "upgrade synapse-plugin-sdk .pip install -U synapse-plugin-sdk., "
+        "or set SYNAPSE_HOME to another folder$"
+    )
+    for open_it in (Database, RunStore, EmbeddedBackend):
+        with pytest.raises(BackendError, match=says):
+            open_it(path)
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 999
+    assert check.execute("SELECT name FROM sqlite_master").fetchall() == []  # not a table was made
+    check.close()
+
+
+def test_an_older_schema_is_migrated_on_open(tmp_path):
+    path = tmp_path / "synapse.db"
+    older = sqlite3.connect(path, isolation_level=None)
+    first_number, first_sql = _migrations()[0]
+    for statement in _statements(first_sql):
+        older.execute(statement)
+    older.execute(f"PRAGMA user_version = {first_number}")
+    older.close()
+    db = Database(path)
+    assert db.query_one("PRAGMA user_version")[0] == NEWEST
+    EmbeddedBackend(path).runs.create_run(NewRun(id="r1", action="train"))  # every table is there
+
+
+def test_databases_opened_at_once_migrate_a_new_file_once(tmp_path):
+    path = tmp_path / "synapse.db"
+    opened: list[Database] = []
+    failed: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            opened.append(Database(path))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assert below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []  # each re-read the version under the lock: no migration ran twice
+    assert {db.query_one("PRAGMA user_version")[0] for db in opened} == {NEWEST}
+
+
+HOLD_WRITE_LOCK = """\
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO runs (id, action, status, created_at) VALUES ('w', 'train', 'PENDING', 0)")
+print("locked", flush=True)
+time.sleep(5)
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.fixture
+def write_locked(tmp_path):  # type: ignore[no-untyped-def]
+    """A current database another process holds the write lock of (for 5 s, in a write), and its path."""
+    path = tmp_path / "synapse.db"
+    RunStore(path).create_run(NewRun(id="r1", action="train"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        yield path
+    finally:
+        holder.terminate()  # the lock ends with it
+        holder.wait(10)
+        assert holder.stdout is not None
+        holder.stdout.close()
+
+
+def test_opening_and_reading_a_current_database_never_waits_for_another_process_write(write_locked):
+    with pytest.raises(BackendError, match="is locked"):  # the lock is held: a write cannot go through
+        Database(write_locked, busy_timeout=0.1).write_one("UPDATE runs SET pid = 1 WHERE id = 'r1'")
+    started = time.monotonic()
+    db = Database(write_locked)  # connects (journal_mode = WAL again) and checks the schema version
+    rows = db.query("SELECT id FROM runs")
+    record = RunStore(db).get_run("r1")
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"opening and reading took {elapsed:.2f}s behind another process's write lock"
+    assert [row["id"] for row in rows] == ["r1"]  # the writer's uncommitted row is not seen
+    assert record.status == "PENDING"
 
 
 def test_a_lock_held_longer_than_the_busy_timeout_names_the_file_and_how_to_find_the_holder(tmp_path):
@@ -123,4 +236,4 @@ def test_integrity_and_binding_errors_stay_what_they_mean(tmp_path):
     with pytest.raises(RunConflict):  # an IntegrityError the store turns into a conflict
         runs.create_run(NewRun(id="r1", action="train"))
     with pytest.raises(sqlite3.ProgrammingError):  # a value SQLite cannot bind is our bug, not the disk's
-        runs.update("r1", pid={"not": "a number"})
+        runs.db.write_one("UPDATE runs SET host = ? WHERE id = ?", ({"not": "text"}, "r1"))

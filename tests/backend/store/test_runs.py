@@ -6,7 +6,7 @@ import pytest
 
 from synapse_sdk.backend.schemas import EventBatch, NewRun, RunStatus
 from synapse_sdk.backend.store.runs import RunStore
-from synapse_sdk.errors import RunConflict, RunNotFound
+from synapse_sdk.errors import RunConflict, RunNotFound, UsageError
 
 
 @pytest.fixture
@@ -41,9 +41,9 @@ def test_status_moves_only_from_the_expected_state(runs):
 
 def test_a_status_may_be_given_as_its_text_but_must_be_one(runs):
     runs.create_run(NewRun(id="r1", action="train"))
-    with pytest.raises(ValueError, match="'DONE' is not a run status; one of PENDING, RUNNING"):
+    with pytest.raises(UsageError, match="'DONE' is not a run status; use one of PENDING, RUNNING"):
         runs.transition("r1", ["PENDING"], "DONE")
-    with pytest.raises(ValueError, match="unknown run fields: colour"):
+    with pytest.raises(UsageError, match="unknown run fields colour"):
         runs.transition("r1", ["PENDING"], "FAILED", colour="red")
     assert runs.get_run("r1").status is RunStatus.PENDING  # nothing half-written
     assert runs.transition("r1", ["PENDING", "RUNNING"], "FAILED", error="boom", lost_events=2)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response  # noqa: TID253 - server-only module
+from fastapi import APIRouter, Path, Request, Response  # noqa: TID253 - server-only module
 from pydantic import BaseModel
 
 from synapse_sdk.backend.schemas import NewRelease, ReleaseRecord
+from synapse_sdk.backend.server.routes.bodies import StrictJsonRoute
 from synapse_sdk.backend.store.releases import ReleaseStore
 from synapse_sdk.errors import ReleaseError
 
-router = APIRouter(prefix="/releases", tags=["releases"])
+router = APIRouter(prefix="/releases", tags=["releases"], route_class=StrictJsonRoute)
 
 
 class PublishIn(BaseModel):
@@ -44,8 +46,8 @@ def publish(body: PublishIn, request: Request) -> PublishOut:
     """
     try:
         archive = base64.b64decode(body.archive_b64, validate=True)
-    except binascii.Error:
-        raise ReleaseError("archive_b64: not valid base64") from None
+    except (binascii.Error, ValueError):  # ValueError: characters beyond ASCII
+        raise ReleaseError("archive_b64: not valid base64; send the archive's bytes base64-encoded") from None
     record, created = _store(request).add_release(body.release, archive)
     return PublishOut(release=record, created=created)
 
@@ -57,19 +59,23 @@ def list_releases(request: Request, code: str | None = None) -> list[ReleaseReco
 
 
 @router.get("/{code}/latest", response_model=ReleaseRecord)
-def latest(code: str, request: Request) -> ReleaseRecord:
+def latest(code: Annotated[str, Path(max_length=100)], request: Request) -> ReleaseRecord:
     """The newest stable release of ``code``."""
     return _store(request).get_release(code)
 
 
 @router.get("/{code}/{version}", response_model=ReleaseRecord)
-def get_release(code: str, version: str, request: Request) -> ReleaseRecord:
+def get_release(
+    code: Annotated[str, Path(max_length=100)], version: Annotated[str, Path(max_length=64)], request: Request
+) -> ReleaseRecord:
     """One release."""
     return _store(request).get_release(code, version)
 
 
 @router.get("/{code}/{version}/archive")
-def archive(code: str, version: str, request: Request) -> Response:
+def archive(
+    code: Annotated[str, Path(max_length=100)], version: Annotated[str, Path(max_length=64)], request: Request
+) -> Response:
     """The archive bytes as stored; the client verifies them against the release's checksum."""
     store = _store(request)
     record = store.get_release(code, version)
