@@ -294,3 +294,12 @@ def test_the_http_api_lists_a_poisoned_store(tmp_path):
             client.close()
     finally:
         server.stop()
+
+
+def test_a_data_file_whose_bytes_are_gone_is_404_not_500(api):
+    record = {"storage": 1, "path": "never-uploaded.bin", "size": 3, "checksum": "0" * 64}
+    created = api.post("/data_files/", json=record)
+    assert created.status_code == 201, created.text
+    response = api.get(f"/data_files/{created.json()['id']}/download/")
+    assert (response.status_code, response.json()["error"]) == (404, "ResourceNotFound")
+    assert "upload the file again" in response.json()["detail"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from synapse_sdk.errors import ResourceConflict, ResourceNotFound, UsageError
+from synapse_sdk.errors import ResourceConflict, ResourceNotFound, StorageError, UsageError
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.store.resources import SqlResource
@@ -87,7 +87,15 @@ class EmbeddedFiles:
         """The bytes of a data file, streamed from its storage."""
         data_file = self.data_files.get(data_file_id)
         _, provider = self.storage(data_file["storage"])
-        return provider.open_read(data_file["path"])
+        try:
+            return provider.open_read(data_file["path"])
+        except StorageError:
+            if provider.exists(data_file["path"]):
+                raise
+            raise ResourceNotFound(
+                f"data file {data_file_id}: its bytes are not in storage {provider.name!r} at "
+                f"{data_file['path']!r}; upload the file again (POST data_files/upload/)"
+            ) from None
 
 
 class _local_copy:  # noqa: N801 - a context manager used like a function
