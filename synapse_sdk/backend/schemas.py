@@ -24,7 +24,7 @@ from pydantic import (
     ValidationError,
     model_validator,
     with_config,
-)  # fmt: skip
+)
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 DEFAULT_PROGRESS_CATEGORY = "default"
