@@ -1,10 +1,11 @@
-"""Annotation formats: DM v2, the platform's annotation data, and COCO read into it and written from it.
+"""Annotation formats: DM v2, the platform's annotation data, and the dataset formats read and written.
 
 ``docs/annotation-format.md`` describes DM v2 with examples, its rules and their messages,
-and how COCO maps onto it.
+and how COCO, YOLO, Pascal VOC and ImageFolder map onto it.
 """
 
 from synapse_sdk.formats.coco import CocoCategory, CocoDataset, CocoImage, read_coco, to_coco
+from synapse_sdk.formats.datasets import DatasetImage, ImageDataset
 from synapse_sdk.formats.dm import (
     Annotation,
     AnnotationData,
@@ -20,8 +21,15 @@ from synapse_sdk.formats.dm import (
     dump,
     validate_annotation,
 )
+from synapse_sdk.formats.imagefolder import read_imagefolder
+from synapse_sdk.formats.readers import READERS, read_folder
+from synapse_sdk.formats.voc import read_voc
+from synapse_sdk.formats.writers import WRITERS, FormatWriter, Sample, get_writer
+from synapse_sdk.formats.yolo import read_yolo
 
 __all__ = [
+    "READERS",
+    "WRITERS",
     "Annotation",
     "AnnotationData",
     "Attribute",
@@ -29,15 +37,24 @@ __all__ = [
     "CocoCategory",
     "CocoDataset",
     "CocoImage",
+    "DatasetImage",
+    "FormatWriter",
     "Group",
     "ImageAnnotations",
+    "ImageDataset",
     "Keypoint",
     "Polygon",
     "Polyline",
     "Relation",
+    "Sample",
     "Tag",
     "dump",
+    "get_writer",
     "read_coco",
+    "read_folder",
+    "read_imagefolder",
+    "read_voc",
+    "read_yolo",
     "to_coco",
     "validate_annotation",
 ]

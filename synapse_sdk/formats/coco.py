@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final, TypeGuard
+from typing import Any, ClassVar, Final, TypeGuard
 
 from pydantic import ValidationError
 
@@ -45,6 +45,8 @@ class CocoImage:
         self.file_name: str = info["file_name"]
         self.width: int = info["width"]
         self.height: int = info["height"]
+        #: A COCO file does not split its images (a file per split is the convention).
+        self.split: str | None = None
         self._dataset = dataset
         self._annotations = annotations
 
@@ -64,6 +66,9 @@ class CocoImage:
 
 class CocoDataset:
     """A COCO file: its ``categories`` and its images (``len()``, iteration in file order)."""
+
+    #: The format's name in messages (an :class:`~synapse_sdk.formats.datasets.ImageDataset`).
+    format: ClassVar[str] = "COCO"
 
     def __init__(
         self,
@@ -341,7 +346,7 @@ def to_coco(
         if len(annotation.images) > 1:
             raise ValueError(f"{file_name}: expected one image item, got {len(annotation.images)}")
         item = annotation.images[0] if annotation.images else ImageAnnotations()
-        for name, box, polygons, crowd in _objects(item):
+        for name, box, polygons, crowd, _ in _objects(item):
             if name not in category_ids:
                 if categories is not None:
                     raise AnnotationError(
@@ -364,11 +369,12 @@ def to_coco(
     return out
 
 
-_Object = tuple[str, Sequence[float], list[list[tuple[float, float]]], bool]
+#: A COCO object: class, box, polygons, is crowd, and the id of its DM v2 box (None: a lone polygon).
+_Object = tuple[str, Sequence[float], list[list[tuple[float, float]]], bool, str | None]
 
 
 def _objects(image: ImageAnnotations) -> Iterator[_Object]:
-    """The COCO objects of an image: (class, box, polygons, is crowd), boxes first, in their order."""
+    """The COCO objects of an image: (class, box, polygons, is crowd, box id), boxes first, in their order."""
     boxes = {box.id: box for box in image.bounding_box}
     polygons = {polygon.id: polygon for polygon in image.polygon}
     parts: dict[str, list[str]] = {}
@@ -380,13 +386,13 @@ def _objects(image: ImageAnnotations) -> Iterator[_Object]:
             claimed.update(parts[members[0]])
     for box in image.bounding_box:
         crowd = any(a.name == "iscrowd" and bool(a.value) for a in box.attrs)
-        yield box.classification, box.data, [polygons[p].data for p in parts.get(box.id, [])], crowd
+        yield box.classification, box.data, [polygons[p].data for p in parts.get(box.id, [])], crowd, box.id
     for polygon in image.polygon:
         if polygon.id not in claimed:
             xs, ys = [x for x, _ in polygon.data], [y for _, y in polygon.data]
             extent = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
             crowd = any(a.name == "iscrowd" and bool(a.value) for a in polygon.attrs)
-            yield polygon.classification, extent, [polygon.data], crowd
+            yield polygon.classification, extent, [polygon.data], crowd, None
 
 
 def _area(points: Sequence[tuple[float, float]]) -> float:

@@ -63,6 +63,9 @@ COMMANDS = [
     ["data", "tasks", "list"],
     ["data", "data-units", "list"],
     ["data", "import", "coco"],
+    ["data", "import", "yolo"],
+    ["data", "import", "voc"],
+    ["data", "import", "imagefolder"],
 ]
 
 

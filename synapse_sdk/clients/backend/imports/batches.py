@@ -48,7 +48,7 @@ def import_batches(
             files = {
                 spec: {"data_file": stored["id"], "path": stored["path"], "checksum": stored["checksum"]}
             }
-            meta = {"file_name": image.file_name, "coco_image_id": image.coco_id}
+            meta = {"file_name": image.file_name, image.meta_key: image.source_id}
             units.append({"data_collection": report.data_collection, "files": files, "meta": meta})
         # The platform's own rule gives each unit its identity (its image's checksum).
         units = DATA_UNITS.validate_many(units, "data_units")
@@ -60,8 +60,9 @@ def import_batches(
             else:
                 report.duplicates += 1
                 report.problems.append(
-                    f"{image.path}: same bytes as {earlier.file_name} (COCO images {image.coco_id} and "
-                    f"{earlier.coco_id}); one data unit and task hold image {earlier.coco_id}'s annotations"
+                    f"{image.path}: same bytes as {earlier.file_name} ({image.format} images "
+                    f"{image.shown_id} and {earlier.shown_id}); one data unit and task hold image "
+                    f"{earlier.shown_id}'s annotations"
                 )
         by_sum = _data_units(client, report, [unit for unit, _ in fresh])
         pairs = [(by_sum[unit["checksum"]], image) for unit, image in fresh]
@@ -79,7 +80,7 @@ def _check_size(stored: Mapping[str, Any], image: SourceImage, report: ImportRep
     size = (meta.get("width"), meta.get("height"))
     if None not in size and size != (image.width, image.height):
         report.problems.append(
-            f"{image.path}: the file is {size[0]}x{size[1]}, COCO image {image.coco_id} says "
+            f"{image.path}: the file is {size[0]}x{size[1]}, {image.label} says "
             f"{image.width}x{image.height}; its boxes may not fit the image"
         )
 

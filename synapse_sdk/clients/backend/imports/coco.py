@@ -6,10 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synapse_sdk.clients.backend.imports.batches import import_batches
-from synapse_sdk.clients.backend.imports.ground_truth import add_ground_truth
-from synapse_sdk.clients.backend.imports.images import check_images
-from synapse_sdk.clients.backend.imports.project import prepare_project
+from synapse_sdk.clients.backend.imports.dataset import check_options, import_dataset
 from synapse_sdk.clients.backend.imports.report import ImportReport, ProgressCallback
 from synapse_sdk.errors import UsageError
 
@@ -47,20 +44,9 @@ def import_coco(
     folder = Path(images_dir)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder; give the folder that holds the COCO file's images")
-    if not 0 <= val_fraction < 1:
-        raise UsageError(f"val_fraction: expected a number from 0 to below 1, like 0.2, got {val_fraction!r}")
-    if batch_size < 1:
-        raise UsageError(f"batch_size: expected a positive number of images, like 100, got {batch_size!r}")
-    dataset = read_coco(annotations)
-    images, missing = check_images(dataset, folder, skip_missing)
-    if storage is not None:
-        client.get_storage(storage)  # a missing storage is refused before anything is written
-    report, spec = prepare_project(client, dataset, images, project, collection)
-    report.images = len(images) + len(missing)
-    report.skipped = len(missing)
-    report.problems.extend(f"skipped {line}" for line in missing)
-    notify = progress or (lambda phase, done, total: None)
-    kept = import_batches(client, images, report, spec, storage, batch_size, notify)
-    if ground_truth is not None:
-        add_ground_truth(client, ground_truth, report, kept, val_fraction, seed, notify)
-    return report
+    check_options(val_fraction, batch_size)
+    return import_dataset(
+        client, read_coco(annotations), folder, project=project, collection=collection, storage=storage,
+        ground_truth=ground_truth, val_fraction=val_fraction, seed=seed, skip_missing=skip_missing,
+        batch_size=batch_size, progress=progress,
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""The ground truth of an import: a frozen version of a dataset, its items split train/val by seed."""
+"""The ground truth of an import: a frozen version of a dataset, its items split as the dataset's layout
+says (YOLO, VOC and ImageFolder folders per split), else train/val by seed."""
 
 from __future__ import annotations
 
@@ -23,18 +24,20 @@ def add_ground_truth(
     seed: int,
     notify: ProgressCallback,
 ) -> None:
-    """A frozen version of dataset ``name``: an event per data unit, split train/val by ``seed``."""
-    item = {"name": name, "project": report.project, "description": "Imported from COCO"}
+    """A frozen version of dataset ``name``: an event per data unit, split as its image's layout says,
+    else train/val by ``seed``."""
+    source = kept[0][1].format if kept else "COCO"
+    item = {"name": name, "project": report.project, "description": f"Imported from {source}"}
     dataset = find_or_create(
         client.list_ground_truth_datasets, {"name": name}, lambda: client.create_ground_truth_dataset(item)
     )
     report.ground_truth_dataset = dataset["id"]
-    splits = split_items([unit["checksum"] for unit, _ in kept], val_fraction, seed)
+    splits = layout_splits(kept, val_fraction, seed)
     planned = {
         unit["id"]: {"data_unit": unit["id"], "data": image.data, "split": split}
         for (unit, image), split in zip(kept, splits, strict=True)
     }
-    report.splits = {s: splits.count(s) for s in ("train", "val")}
+    report.splits = {s: splits.count(s) for s in ("train", "val", "test") if s != "test" or s in splits}
     total = len(planned)
     notify("ground_truth", 0, total)
     versions = list(client.list_ground_truth_versions({"dataset": dataset["id"]}, list_all=True)[0])
@@ -77,6 +80,17 @@ def _same_events(client: BackendClient, version_id: int, planned: Mapping[int, M
         if want is None or want["split"] != event["split"] or want["data"] != event["data"]:
             return False
     return True
+
+
+def layout_splits(
+    kept: Sequence[tuple[dict[str, Any], SourceImage]], val_fraction: float, seed: int
+) -> list[str]:
+    """Each item's split: the one its dataset's layout gives it, else train or val by ``seed`` (the
+    seeded split runs over the items without one only)."""
+    free = [index for index, (_, image) in enumerate(kept) if image.split is None]
+    seeded = split_items([kept[index][0]["checksum"] for index in free], val_fraction, seed)
+    chosen = dict(zip(free, seeded, strict=True))
+    return [image.split or chosen[index] for index, (_, image) in enumerate(kept)]
 
 
 def split_items(checksums: Sequence[str], val_fraction: float, seed: int = 0) -> list[str]:

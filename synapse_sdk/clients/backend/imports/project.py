@@ -12,7 +12,7 @@ from synapse_sdk.errors import UsageError
 
 if TYPE_CHECKING:
     from synapse_sdk.clients.backend import BackendClient
-    from synapse_sdk.formats.coco import CocoDataset
+    from synapse_sdk.formats.datasets import ImageDataset
 
 #: The file specification of the image collections an import creates.
 IMAGE_SPEC: Final = {
@@ -24,9 +24,13 @@ IMAGE_SPEC: Final = {
 
 
 def prepare_project(
-    client: BackendClient, dataset: CocoDataset, images: list[SourceImage], title: str, collection: str | None
+    client: BackendClient,
+    dataset: ImageDataset,
+    images: list[SourceImage],
+    title: str,
+    collection: str | None,
 ) -> tuple[ImportReport, str]:
-    """The project (found by title or created) with the COCO categories in its labels, its image
+    """The project (found by title or created) with the dataset's classes in its labels, its image
     collection, and the name of that collection's image file specification.
 
     Nothing is created until the images are known to fit the collection's file extensions.
@@ -50,7 +54,7 @@ def prepare_project(
         record = first(client.list_data_collections({"name": name}, list_all=True))
     new = {
         "name": name,
-        "description": "Images imported from COCO",
+        "description": f"Images imported from {dataset.format}",
         "file_specifications": [dict(IMAGE_SPEC)],
     }
     spec = _image_spec(record or new, images)
@@ -82,10 +86,7 @@ def _image_spec(collection: Mapping[str, Any], images: list[SourceImage]) -> str
     allowed = {e.lower() for e in spec.get("extensions") or []}
     refused = [i for i in images if allowed and i.path.suffix.lower() not in allowed]
     if refused:
-        lines = [
-            f"{i.path}: a {i.path.suffix or 'file without extension'} file (COCO image {i.coco_id})"
-            for i in refused
-        ]
+        lines = [f"{i.path}: a {i.path.suffix or 'file without extension'} file ({i.label})" for i in refused]
         takes = f"data collection {collection['name']!r} takes {', '.join(sorted(allowed))} images"
         raise UsageError(
             problems(lines, f"{len(refused)} image(s) cannot go in", f"{takes}; nothing was imported")
@@ -96,7 +97,7 @@ def _image_spec(collection: Mapping[str, Any], images: list[SourceImage]) -> str
 def _merge_labels(
     configuration: Mapping[str, Any], labels: Mapping[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """The project's label configuration with the COCO classes it lacks added (none removed)."""
+    """The project's label configuration with the dataset's classes it lacks added (none removed)."""
     merged = {key: list(value) if isinstance(value, list) else value for key, value in configuration.items()}
     for tool, classes in labels.items():
         current = merged.setdefault(tool, [])

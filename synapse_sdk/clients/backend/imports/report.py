@@ -18,7 +18,7 @@ class ImportReport:
 
     project: int
     data_collection: int
-    #: Images in the COCO file.
+    #: Images in the dataset (the COCO file, the folder).
     images: int = 0
     #: Image files stored (or found stored, by content).
     uploaded: int = 0
@@ -26,7 +26,7 @@ class ImportReport:
     data_units_reused: int = 0
     tasks_created: int = 0
     tasks_reused: int = 0
-    #: COCO annotations carried into the tasks of this import's images.
+    #: Objects (a COCO annotation, a YOLO row, a VOC object) and tags carried into this import's tasks.
     annotations: int = 0
     #: Images skipped because their file is missing (``skip_missing``).
     skipped: int = 0
@@ -40,7 +40,7 @@ class ImportReport:
     version_reused: bool = False
     #: Events per split of the version, like ``{"train": 240, "val": 60}``.
     splits: dict[str, int] = field(default_factory=dict)
-    #: One line per skipped or duplicate image, or an image whose size differs from the COCO file's.
+    #: One line per skipped or duplicate image, or an image whose size differs from the dataset's.
     problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
