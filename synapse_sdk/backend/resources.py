@@ -63,13 +63,14 @@ DATA_COLLECTIONS = _spec(
 DATA_FILES = _spec(
     "data_files", "data file", schemas.DataFileIn,
     defaults={"mime_type": None, "name": "", "meta": {}},
-    json_fields=frozenset({"meta"}), filters=("storage", "checksum", "path"), updatable=("meta",),
-    references={"storage": "storages"}, checks=(checks.check_path,),
+    json_fields=frozenset({"meta"}), filters=("storage", "checksum", "path", "id"), updatable=("meta",),
+    extra_filters={"id": schemas.Id}, references={"storage": "storages"}, checks=(checks.check_path,),
 )  # fmt: skip
 DATA_UNITS = _spec(
     "data_units", "data unit", schemas.DataUnitIn,
     defaults={"meta": {}, "checksum": None},
-    json_fields=frozenset({"files", "meta"}), filters=("data_collection", "checksum"), updatable=("meta",),
+    json_fields=frozenset({"files", "meta"}), filters=("data_collection", "checksum", "id"),
+    extra_filters={"id": schemas.Id}, updatable=("meta",),
     references={"data_collection": "data_collections"}, checks=(checks.fill_unit_checksum,),
 )  # fmt: skip
 PROJECTS = _spec(

@@ -254,7 +254,7 @@ def export_plugin(make_plugin, source: str, items: list[dict]) -> Path:  # type:
 
 def params(tmp_path: Path, **extra: object) -> dict[str, object]:
     return {
-        "name": "spec", "storage": str(tmp_path / "storage"), "target": "ground_truth",
+        "name": "spec", "storage": str(tmp_path / "storage"), "target": "local",
         "filter": {"source": "items.json"}, "path": "exports", "save_original_file": False, **extra,
     }  # fmt: skip
 
@@ -288,7 +288,7 @@ def test_step_5_custom_params_save_and_directories(make_plugin, tmp_path: Path) 
 
     out = Path(run.result["export_path"])
     assert (out / "json").is_dir() and (out / "json" / "street_001.json").is_file()
-    assert sorted(p.name for p in out.iterdir()) == ["json"]
+    assert sorted(p.name for p in out.iterdir()) == ["export_manifest.jsonl", "json"]
     # The third item has no data: the spec's save_as_json writes it (null) rather than failing.
     assert read_json(out / "json" / "empty_003.json") is None
     assert all(e["status"] == "success" for e in run.events("export_file"))
@@ -308,7 +308,7 @@ def test_pattern_2_folders_per_split(make_plugin, tmp_path: Path) -> None:
     run = run_action(export_plugin(make_plugin, PATTERN_2, ITEMS[:1]), "export", params(tmp_path))
 
     out = Path(run.result["export_path"])
-    assert sorted(p.name for p in out.iterdir()) == ["json", "test", "train", "val"]
+    assert sorted(p.name for p in out.iterdir()) == ["export_manifest.jsonl", "json", "test", "train", "val"]
 
 
 def test_pattern_3_a_bad_item_fails_alone(make_plugin, tmp_path: Path) -> None:
@@ -363,8 +363,10 @@ def test_params_are_checked_at_the_door(make_plugin, tmp_path: Path) -> None:
         run_action(folder, "export", params(tmp_path, target="projects"))
     with pytest.raises(ParamsError, match="params.name"):
         run_action(folder, "export", params(tmp_path, name="../up"))
-    run = run_action(folder, "export", params(tmp_path, filter={"project": 456}), check=False)
-    assert run.status == "FAILED" and "not available yet" in run.error
+    with pytest.raises(ParamsError, match="params.filter.project: not a filter of target 'local'"):
+        run_action(folder, "export", params(tmp_path, filter={"project": 456}))
+    with pytest.raises(ParamsError, match="filter.project: required for target 'task'"):
+        run_action(folder, "export", params(tmp_path, target="task", filter={}))
 
 
 def test_the_exporter_is_the_action_through_the_loader(make_plugin) -> None:
@@ -384,5 +386,7 @@ def test_storages_are_local_folders_or_ids(make_plugin, tmp_path: Path, synapse_
     relative = run_action(folder, "export", params(tmp_path, storage="out"))
     assert Path(relative.result["export_path"]) == folder.resolve() / "out" / "exports" / "spec"
 
-    by_id = run_action(folder, "export", params(tmp_path, storage=7), home=synapse_home)
-    assert Path(by_id.result["export_path"]) == synapse_home / "storages" / "7" / "exports" / "spec"
+    by_id = run_action(folder, "export", params(tmp_path, storage=1), home=synapse_home)
+    assert Path(by_id.result["export_path"]) == synapse_home / "storages" / "default" / "exports" / "spec"
+    missing = run_action(folder, "export", params(tmp_path, storage=7), home=synapse_home, check=False)
+    assert missing.status == "FAILED" and "storage 7 does not exist" in missing.error

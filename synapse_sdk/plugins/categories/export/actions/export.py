@@ -1,11 +1,25 @@
-"""``ExportParams`` and ``ExportAction``: the ``export`` base action, driving a ``BaseExporter``."""
+"""``ExportParams`` and ``ExportAction``: the ``export`` base action, driving a ``BaseExporter``.
+
+Params, as the spec's examples give them::
+
+    {"name": "my_export", "storage": 1, "target": "ground_truth",
+     "filter": {"ground_truth_dataset_version": 123}, "path": "exports",
+     "save_original_file": true, "extra_params": {"output_format": "coco"}}
+
+``target`` + ``filter`` choose the items (see ``export/targets``); ``storage`` (a platform storage
+id) + ``path`` + ``name`` the folder (``name(1)``... when taken: an export never overwrites
+another); ``extra_params.output_format`` the format (``json`` per item by default, or ``coco``,
+``yolo``, ``voc``, ``imagefolder``). ``resume: true`` continues the latest export of that name
+where a killed run stopped; ``dry_run: true`` says what would be exported and writes nothing.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from synapse_sdk.errors import ParamsError
 from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.categories.base import Action
 
@@ -17,12 +31,16 @@ class ExportParams(BaseModel):
     """What to export (``target`` + ``filter``), where (``storage`` + ``path``) and under which ``name``."""
 
     name: str
-    storage: int | str
-    target: Literal["assignment", "ground_truth", "task"]
+    storage: int | str = Field(
+        description="a platform storage id (local or S3), or a local folder (relative to the plugin folder)"
+    )
+    target: Literal["assignment", "ground_truth", "task", "local"]
     filter: dict[str, Any] = Field(default_factory=dict)
     path: str = "exports"
     save_original_file: bool = True
     extra_params: dict[str, Any] = Field(default_factory=dict)
+    resume: bool = Field(False, description="continue the latest export of this name where it stopped")
+    dry_run: bool = Field(False, description="say what would be exported, write nothing")
 
     @field_validator("name")
     @classmethod
@@ -30,6 +48,19 @@ class ExportParams(BaseModel):
         if not value.strip() or value in (".", "..") or "/" in value or "\\" in value:
             raise ValueError(f"expected a folder name without '/' like 'my_export', got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _filter_fits_target(self) -> ExportParams:
+        from synapse_sdk.plugins.categories.export.targets import check_filter
+
+        problems = check_filter(self.target, self.filter)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+#: Fields of ``ExportParams`` itself: ``extra_params`` never sets them.
+_BASE_FIELDS = frozenset(ExportParams.model_fields)
 
 
 class ExportAction(Action):
@@ -47,14 +78,62 @@ class ExportAction(Action):
     progress_categories = {"dataset_conversion": "Converting and saving items"}
     exporter_class: ClassVar[type[BaseExporter] | None] = None
 
-    def start(self) -> Any:
-        """Read the items, build the exporter and run its ``export()``."""
-        from synapse_sdk.plugins.categories.export.targets import export_root, get_export_items
-        from synapse_sdk.plugins.categories.export.templates.plugin import BaseExporter
+    @classmethod
+    def validate_params(cls, params: dict[str, Any]) -> BaseModel | None:
+        """Validate params; ``extra_params`` keys that are fields of a subclassed params model
+        (``output_format`` of the spec's ``CustomExportParams``) are validated as those fields."""
+        model = cls.params_model
+        lifted = _lift_extra_params(model, params) if model is not None else params
+        try:
+            return super().validate_params(lifted)
+        except ParamsError as exc:
+            moved = [k for k in (params.get("extra_params") or {}) if k in lifted and k not in params]
+            # The filter's problems are found on the whole model: name them by their own key path.
+            message = (
+                str(exc).replace("params: filter.", "params.filter.").replace("; filter.", "; params.filter.")
+            )
+            for key in moved:
+                message = message.replace(f"params.{key}:", f"params.extra_params.{key}:")
+            raise ParamsError(message) from None
 
-        items = get_export_items(self.params, self.plugin_path)
-        root = export_root(self.params["storage"], self.params["path"], self.plugin_path)
+    def start(self) -> Any:
+        """Open the items and the destination, build the exporter and run its ``export()``."""
+        from synapse_sdk.plugins.categories.export.output import resolve_destination
+        from synapse_sdk.plugins.categories.export.targets import get_export_items
+        from synapse_sdk.plugins.categories.export.templates.plugin import BaseExporter
+        from synapse_sdk.settings import Settings
+
+        params = self.params
+        client = self.client if params["target"] != "local" or isinstance(params["storage"], int) else None
+        items = get_export_items(params, client, self.plugin_path)
+        destination = resolve_destination(
+            params["storage"], params["path"], client=client, plugin_path=self.plugin_path,
+            home=Settings.from_env().home,
+        )  # fmt: skip
         exporter_class = self.exporter_class or BaseExporter
-        params = {**(self.params.get("extra_params") or {}), **self.params}
-        exporter = exporter_class(self.run, items, root, **params)
+        merged = {**(params.get("extra_params") or {}), **params}
+        exporter = exporter_class(self.run, items, destination.root, **merged)
+        exporter.client = client
+        exporter.destination = destination
+        if params.get("dry_run"):
+            return exporter.plan()
         return exporter.export()
+
+
+def _lift_extra_params(model: type[BaseModel], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each ``extra_params`` key the model declares (beyond ``ExportParams``) set
+    at the top level too, so its value is validated there rather than replaced by the default."""
+    extra = params.get("extra_params")
+    if not isinstance(extra, dict):
+        return params
+    lifted = dict(params)
+    for key, value in extra.items():
+        if key in _BASE_FIELDS or key not in model.model_fields:
+            continue
+        if key in params and params[key] != value:
+            raise ParamsError(
+                f"params.{key}: given twice, as {params[key]!r} and as extra_params.{key} {value!r}; "
+                "give it once"
+            )
+        lifted[key] = value
+    return lifted

@@ -1,10 +1,10 @@
-"""Tests of the ``export`` action, using the sample items in sample_data/."""
+"""Tests of the ``export`` action, on the sample project it imports from sample_data/."""
 
 import json
-import shutil
 from pathlib import Path
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
+PHOTOS = ["astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg"]
 
 
 def plugin_files():
@@ -16,42 +16,41 @@ def plugin_files():
     }
 
 
-def test_export_writes_coco_files_and_originals_into_the_run_folder(synapse_run):
+def test_export_writes_a_record_and_the_original_of_each_annotated_image(synapse_run):
     run = synapse_run("export")
 
     assert run.succeeded
-    out = run.folder / "exports" / "sample_export"
-    assert run.result["export_path"] == str(out)
-    assert (run.result["success"], run.result["skipped"], run.result["failed"]) == (3, 1, 0)
-    coco = json.loads((out / "json" / "street_001.json").read_text())
-    assert coco["annotation_count"] == len(coco["annotations"]) == 2
-    assert {c["name"] for c in coco["categories"]} == {"car", "person"}
-    assert sorted(p.name for p in (out / "origin_files").iterdir()) == [
-        "park_003.png",
-        "street_001.png",
-        "street_002.png",
-    ]
+    out = Path(run.result["export_path"])
+    assert out.parts[-2:] == ("exports", "sample_export")
+    # camera.jpg has no boxes: skipped.
+    assert (run.result["success"], run.result["skipped"], run.result["failed"]) == (4, 1, 0)
+    record = json.loads((out / "json" / "astronaut.json").read_text())
+    assert (record["image"], record["width"], record["height"]) == ("astronaut.jpg", 102, 102)
+    assert [o["class"] for o in record["objects"]] == ["face", "helmet", "rocket"]
+    assert sorted(p.name for p in (out / "origin_files").iterdir()) == PHOTOS
+    original = (out / "origin_files" / "rocket.jpg").read_bytes()
+    assert original == (PLUGIN_DIR / "sample_data" / "images" / "rocket.jpg").read_bytes()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objects"] == {"cup": 1, "eye": 2, "face": 1, "helmet": 1, "rocket": 2, "spoon": 1}
     assert run.progress["dataset_conversion"]["percent"] == 100
-    assert [e["status"] for e in run.events("export_file")] == ["success"] * 3
-    assert run.metrics["labels"]["car"] == 3
+    assert run.metrics["objects"]["eye"] == 2
 
 
-def test_a_second_export_to_a_storage_gets_a_new_folder(synapse_run, tmp_path):
-    params = {"name": "demo", "storage": str(tmp_path), "save_original_file": False}
-    first = synapse_run("export", params)
-    second = synapse_run("export", params)
+def test_a_dataset_format_and_a_second_export_beside_the_first(synapse_run):
+    first = synapse_run("export", {"extra_params": {"output_format": "coco"}})
+    second = synapse_run("export", {"extra_params": {"output_format": "coco"}})
 
-    assert first.result["export_path"] == str((tmp_path / "exports" / "demo").resolve())
-    assert second.result["export_path"] == first.result["export_path"] + "(1)"
+    out = Path(first.result["export_path"])
+    coco = json.loads((out / "annotations" / "instances_train.json").read_text())
+    assert [c["name"] for c in coco["categories"]][:3] == ["face", "helmet", "rocket"]
+    assert second.result["export_path"] == f"{out}(1)"
 
 
-def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
-    shutil.copytree(PLUGIN_DIR / "sample_data", tmp_path / "data")
-    monkeypatch.chdir(tmp_path)
-    run = synapse_run("export", {"filter": {"source": "data/ground_truth.json"}, "storage": "out"})
+def test_a_dry_run_writes_nothing(synapse_run):
+    plan = synapse_run("export", {"dry_run": True}).result
 
-    assert run.result["export_path"] == str((tmp_path / "out" / "exports" / "sample_export").resolve())
-    assert run.result["success"] == 3
+    assert (plan["items"], plan["output_format"]) == (5, "json")
+    assert not Path(plan["export_path"]).exists()
 
 
 def test_export_refuses_paths_outside_the_storage(synapse_run):

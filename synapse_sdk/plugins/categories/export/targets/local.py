@@ -1,28 +1,35 @@
-"""Where export items come from and where exported files go.
+"""The ``local`` target: export items read from a JSON list or a JSONL file, not from the platform.
 
-The Synapse data platform (projects, assignments, ground truth, tasks) is not connected yet, so
-the one source here is local: ``filter: {"source": "items.json"}`` names a JSON list or JSONL
-file of items ``{"id": ..., "files": {...}, "data": {...}}``. ``get_export_items`` is the single
-function to replace when the platform arrives.
+``{"target": "local", "filter": {"source": "items.json"}}`` names a file of items
+``{"id": ..., "files": {...}, "data": {...}}`` (relative paths: to the plugin folder). It is for
+trying an exporter without a platform, and for data exported elsewhere; platform targets are
+``assignment``, ``task`` and ``ground_truth`` (see ``targets/__init__.py``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.errors import ParamsError, PathOutsideRoot
+from synapse_sdk.errors import ParamsError
 
 
 class LocalItems:
-    """Export items read from a JSON list or a JSONL file; iterable more than once, sized."""
+    """Export items read from a JSON list or a JSONL file; iterable more than once, sized.
+
+    A JSONL file streams a line at a time; a JSON list is read whole (it is one document).
+    """
 
     def __init__(self, file: Path) -> None:
         self.file = file
         self._jsonl = file.suffix.lower() in (".jsonl", ".ndjson")
         self._items: list[dict[str, Any]] | None = None if self._jsonl else self._load_list()
+
+    def __repr__(self) -> str:
+        return f"LocalItems({str(self.file)!r})"
 
     def _load_list(self) -> list[dict[str, Any]]:
         try:
@@ -47,7 +54,8 @@ class LocalItems:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._items is not None:
-            yield from self._items
+            # A fresh copy per pass: hooks may change an item, the next pass sees it as read.
+            yield from (json.loads(json.dumps(item)) for item in self._items)
             return
         with self.file.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
@@ -63,37 +71,19 @@ class LocalItems:
         with self.file.open(encoding="utf-8") as lines:
             return sum(1 for line in lines if line.strip())
 
+    @cached_property
+    def classes(self) -> list[str]:
+        """Every class name the items' annotations use, in order of first use (one pass)."""
+        from synapse_sdk.plugins.categories.export.targets.classes import classes_of_items
 
-def get_export_items(params: Mapping[str, Any], plugin_path: Path | None = None) -> LocalItems:
-    """The items to export for validated ``ExportParams``; relative sources are in the plugin folder."""
-    source = (params.get("filter") or {}).get("source")
-    if not source:
-        raise ParamsError(
-            f"params.filter: exporting target {params.get('target')!r} from the Synapse platform is not "
-            'available yet; export local items with a filter like {"source": "sample_data/items.json"} '
-            "(a JSON list or JSONL file of items)"
-        )
-    file = Path(str(source)).expanduser()
+        return classes_of_items(self)
+
+
+def local_items(source: str, plugin_path: Path | None) -> LocalItems:
+    """The items of ``filter.source``: a JSON or JSONL file, relative to the plugin folder."""
+    file = Path(source).expanduser()
     if not file.is_absolute():
         file = (plugin_path or Path.cwd()) / file
     if not file.is_file():
         raise ParamsError(f"params.filter.source: {file} not found; name a JSON or JSONL file of items")
     return LocalItems(file)
-
-
-def storage_root(storage: int | str, base: Path | None = None) -> Path:
-    """A local storage's root: ``$SYNAPSE_HOME/storages/<id>`` for an id, else a folder under ``base``."""
-    if isinstance(storage, int):
-        from synapse_sdk.settings import Settings
-
-        return Settings.from_env().home / "storages" / str(storage)
-    return ((base or Path.cwd()) / Path(storage).expanduser()).resolve()
-
-
-def export_root(storage: int | str, path: str, base: Path | None = None) -> Path:
-    """The folder exports go to: ``path`` inside the storage root, never outside it."""
-    root = storage_root(storage, base).resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root):
-        raise PathOutsideRoot(f"params.path: {path!r} leaves the storage root {root}; use a relative path")
-    return target

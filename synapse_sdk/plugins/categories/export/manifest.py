@@ -1,0 +1,138 @@
+"""The export manifest: a JSONL journal in the export folder that makes an export resumable.
+
+Line 1 is the header: what was asked (``fingerprint``: target, filter, format, exporter...). Then
+one line per finished item, ``{"index", "id", "status", "files": {relative path: sha256},
+"errors": ...}``, appended as items finish and flushed at once (fsynced every few items), and last
+a ``done`` line with the summary. A killed export leaves a manifest whose last line may be cut;
+:func:`read_manifest` drops that line, and the export goes on after the items it lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+#: The manifest's file name, in the export folder.
+MANIFEST_NAME: Final = "export_manifest.jsonl"
+#: Records written between two fsyncs (a kill loses nothing; a power cut at most these).
+FSYNC_EVERY: Final = 32
+#: Seconds between two fsyncs at most.
+FSYNC_SECONDS: Final = 1.0
+VERSION: Final = 1
+
+
+@dataclass
+class ManifestState:
+    """What a manifest on disk says: the header, the finished items by index, the final summary."""
+
+    header: dict[str, Any]
+    items: dict[int, dict[str, Any]] = field(default_factory=dict)
+    done: dict[str, Any] | None = None
+    #: Bytes of the file up to its last complete line.
+    length: int = 0
+    #: Bytes of the file before its ``done`` line (what a resume that redoes items keeps).
+    open_length: int = 0
+
+    @property
+    def failed(self) -> list[int]:
+        """The positions of the items that failed (a resume does them again)."""
+        return [index for index, record in self.items.items() if record.get("status") == "failed"]
+
+
+def read_manifest(folder: Path) -> ManifestState | None:
+    """The manifest of the export ``folder``, or None if it has none (or not even a header)."""
+    file = folder / MANIFEST_NAME
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return None
+    return parse_manifest(raw)
+
+
+def parse_manifest(raw: bytes) -> ManifestState | None:
+    """A manifest's text as a :class:`ManifestState` (a cut last line is dropped)."""
+    state: ManifestState | None = None
+    offset = 0
+    for line in raw.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break  # cut by a kill: the item it would record is done again
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break
+        before, offset = offset, offset + len(line)
+        if state is None:
+            if record.get("kind") != "header":
+                return None
+            state = ManifestState(header=record)
+        elif record.get("kind") == "done":
+            state.done = record
+        elif isinstance(record.get("index"), int):
+            state.items[record["index"]] = record  # a later record of an item (a retry) wins
+        if state.done is None:
+            state.open_length = offset
+        elif record.get("kind") == "done":
+            state.open_length = before
+        state.length = offset
+    return state
+
+
+class Manifest:
+    """The manifest being written: ``record`` one finished item, ``finish`` with the summary."""
+
+    def __init__(self, file: Path, handle: IO[bytes]) -> None:
+        self.file = file
+        self._handle = handle
+        self._unsynced = 0
+        self._synced_at = time.monotonic()
+
+    @classmethod
+    def create(cls, folder: Path, fingerprint: Mapping[str, Any]) -> Manifest:
+        """Start the manifest of a new export in ``folder``."""
+        file = folder / MANIFEST_NAME
+        handle = file.open("xb")
+        manifest = cls(file, handle)
+        manifest._write({"kind": "header", "version": VERSION, "fingerprint": dict(fingerprint)}, sync=True)
+        return manifest
+
+    @classmethod
+    def resume(cls, folder: Path, state: ManifestState) -> Manifest:
+        """Go on writing the manifest of ``folder`` after its last item (its ``done`` line dropped)."""
+        file = folder / MANIFEST_NAME
+        handle = file.open("r+b")
+        handle.truncate(state.open_length)
+        handle.seek(state.open_length)
+        return cls(file, handle)
+
+    def record(self, entry: Mapping[str, Any]) -> None:
+        """Append one finished item (flushed now, fsynced every few items or every second)."""
+        self._write(entry, sync=False)
+
+    def finish(self, summary: Mapping[str, Any]) -> None:
+        """Append the ``done`` line and close the manifest."""
+        self._write({"kind": "done", **summary}, sync=True)
+        self.close()
+
+    def close(self) -> None:
+        """Sync and close (safe to call twice)."""
+        if not self._handle.closed:
+            self._sync()
+            self._handle.close()
+
+    def _write(self, entry: Mapping[str, Any], *, sync: bool) -> None:
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        self._handle.write(line.encode("utf-8"))
+        self._handle.flush()  # in the OS now: a killed process loses nothing
+        self._unsynced += 1
+        if sync or self._unsynced >= FSYNC_EVERY or time.monotonic() - self._synced_at >= FSYNC_SECONDS:
+            self._sync()
+
+    def _sync(self) -> None:
+        os.fsync(self._handle.fileno())
+        self._unsynced = 0
+        self._synced_at = time.monotonic()
