@@ -5,6 +5,15 @@ the target, then ``os.replace``; the same target always uses the same temporary 
 write killed half-way leaves nothing a rewrite does not replace). Per-sample state that only
 ``close()`` needs is appended to a journal, one JSON line per sample: :func:`open_journal` cuts
 a line a kill left unfinished, :func:`read_journal` keeps the last line of each sample index.
+
+Several processes writing one export at once (a sharded export) each append to a part of the
+journal of their own (:func:`journal_part`: ``samples-<part>.jsonl`` beside ``samples.jsonl``);
+:func:`read_journal` and :func:`remove_journal` take every part with the journal.
+
+A writer that writes per sample uses the cheaper forms of the same operations: :class:`LabelFiles`
+(:func:`write_atomic` without pathlib, remembering the folders it made), :class:`Journal` (the
+journal kept open, one ``write`` per line) and :func:`iter_journal` (:func:`read_journal`'s
+records one at a time, holding 8 bytes per sample index rather than the records).
 """
 
 from __future__ import annotations
@@ -12,8 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import weakref
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterator
+from itertools import repeat
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from synapse_sdk.errors import AnnotationError
 
@@ -21,12 +35,57 @@ from synapse_sdk.errors import AnnotationError
 IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 
 
+#: Flags of every file the writers open to write (binary, not inherited by a program started).
+_FLAGS: Final = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: Flags of a temporary file written whole (its bytes then ``os.replace``-d onto the target).
+_CREATE: Final = _FLAGS | os.O_TRUNC
+#: Flags of a journal: every ``write`` lands at the end, whoever else appends.
+_APPEND: Final = _FLAGS | os.O_APPEND
+#: Journal files :func:`iter_journal` keeps open at once (a sharded export has a part per chunk).
+_OPEN_PARTS: Final = 32
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole: readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    folder, name = os.path.split(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    _replace(folder, name, data)
+
+
+def _replace(folder: str, name: str, data: bytes) -> None:
+    """``data`` into ``.<name>.tmp`` in ``folder`` (the same name for the same target: a write killed
+    half-way leaves only a file the next write of it replaces), then renamed onto ``name``."""
+    temporary = os.path.join(folder, f".{name}.tmp")
+    descriptor = os.open(temporary, _CREATE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, os.path.join(folder, name))
+
+
+class LabelFiles:
+    """:func:`write_atomic` for the many small files of one export folder: plain strings rather than
+    paths, and each folder made once (made again if something removed it meanwhile)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.fspath(root)
+        self._made: set[str] = set()
+
+    def write(self, folder: str, name: str, data: bytes) -> None:
+        """Write ``data`` whole to ``<root>/<folder>/<name>`` (``folder`` relative, ``/``-separated)."""
+        place = os.path.join(self.root, folder) if folder else self.root
+        if place not in self._made:
+            os.makedirs(place, exist_ok=True)
+            self._made.add(place)
+        try:
+            _replace(place, name, data)
+        except FileNotFoundError:  # the folder went away (an earlier export into it was deleted)
+            os.makedirs(place, exist_ok=True)
+            _replace(place, name, data)
 
 
 def open_journal(path: Path) -> None:
@@ -57,21 +116,127 @@ def append_journal(path: Path, index: int, record: dict[str, Any]) -> None:
         stream.write(line.encode() + b"\n")
 
 
+class Journal:
+    """A journal :func:`open_journal` made ready, kept open for appending: one line per ``write``
+    (``O_APPEND``, unbuffered, so a kill loses at most the line being written and every line a
+    process gets out is whole). A process forked from the one that opened it opens it anew."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        open_journal(path)
+        self._descriptor = -1
+        self._pid = -1
+        self._finalizer: weakref.finalize[Any, Journal] | None = None
+
+    def append(self, index: int, record: dict[str, Any]) -> None:
+        """Append one sample's record, as :func:`append_journal` does."""
+        line = json.dumps({"index": index, **record}, ensure_ascii=False, separators=(",", ":"))
+        data = (line + "\n").encode()
+        if self._pid != os.getpid():
+            self._open()
+        written = os.write(self._descriptor, data)
+        if written < len(data):  # a short write (a full disk, a signal): the rest, or an OSError
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(self._descriptor, view) :]
+
+    def close(self) -> None:
+        """Close the file (appending again opens it again)."""
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._descriptor, self._pid = -1, -1
+
+    def _open(self) -> None:
+        if self._finalizer is not None and self._finalizer.detach() is not None:
+            with contextlib.suppress(OSError):  # a forked child's copy of the parent's descriptor
+                os.close(self._descriptor)
+        self._descriptor = os.open(self.path, _APPEND, 0o666)
+        self._pid = os.getpid()
+        self._finalizer = weakref.finalize(self, os.close, self._descriptor)
+
+
+def journal_part(path: Path, part: str | None) -> Path:
+    """The journal one writer appends to: ``path`` itself, or its part ``<stem>-<part><suffix>``."""
+    return path if part is None else path.with_name(f"{path.stem}-{part}{path.suffix}")
+
+
+def journal_files(path: Path) -> list[Path]:
+    """The journal ``path`` and its parts that exist, the journal first, then the parts by name."""
+    parts = sorted(path.parent.glob(f"{path.stem}-*{path.suffix}")) if path.parent.is_dir() else []
+    return [p for p in (path, *parts) if p.is_file()]
+
+
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """The journal's records sorted by sample index, the last line of each index winning."""
-    if not path.is_file():
-        return []
+    """The records of the journal and its parts sorted by sample index, the last line of each index
+    winning (a part read later wins over an earlier one: both hold the same sample's same record)."""
     latest: dict[int, dict[str, Any]] = {}
-    with path.open("rb") as stream:
-        for line in stream:
-            if line.endswith(b"\n"):
-                record = json.loads(line)
-                latest[record["index"]] = record
+    for file in journal_files(path):
+        with file.open("rb") as stream:
+            for line in stream:
+                if line.endswith(b"\n"):
+                    record = json.loads(line)
+                    latest[record["index"]] = record
     return [latest[index] for index in sorted(latest)]
 
 
+def iter_journal(path: Path) -> Iterator[dict[str, Any]]:
+    """:func:`read_journal`'s records (the journal and its parts, by sample index, the last line of
+    each index winning) one at a time. One pass over the files notes where the last line of each
+    index is (8 bytes per index, not the records); a second reads those lines in index order.
+    Sample indexes are those of an export's stream: whole numbers from 0."""
+    files = journal_files(path)
+    count = len(files)
+    where = array("q")  # by sample index: offset * count + file number of its last line; -1 none
+    for number, file in enumerate(files):
+        with file.open("rb") as journal:
+            offset = 0
+            for line in journal:
+                if line.endswith(b"\n"):
+                    index = _line_index(line)
+                    if index >= len(where):
+                        where.extend(repeat(-1, max(index + 1, 2 * len(where)) - len(where)))
+                    where[index] = offset * count + number
+                offset += len(line)
+    streams: OrderedDict[int, IO[bytes]] = OrderedDict()
+    try:
+        for position in where:
+            if position < 0:
+                continue
+            offset, number = divmod(position, count)
+            found = streams.get(number)
+            if found is None:
+                if len(streams) >= _OPEN_PARTS:
+                    streams.popitem(last=False)[1].close()
+                found = streams[number] = files[number].open("rb")
+            else:
+                streams.move_to_end(number)
+            found.seek(offset)
+            yield json.loads(found.readline())
+    finally:
+        for stream in streams.values():
+            stream.close()
+
+
+def _line_index(line: bytes) -> int:
+    """The sample index of a journal line: the ``{"index":N,`` our writers start it with, read without
+    parsing the rest; any other line parsed whole."""
+    if line.startswith(b'{"index":'):
+        end = line.find(b",", 9)
+        digits = line[9:end] if end > 0 else b""
+        if digits.isdigit():
+            return int(digits)
+    index = json.loads(line)["index"]
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise ValueError(f"a journal line's index must be a whole number from 0, got {index!r}")
+    return index
+
+
 def remove_journal(path: Path) -> None:
-    """Delete a journal once ``close()`` has written what it held, and its folder if now empty."""
+    """Delete a journal and its parts once ``close()`` has written what they held, and their folder
+    if now empty."""
+    for file in journal_files(path):
+        file.unlink(missing_ok=True)
     path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # not empty (another journal), or already gone
         path.parent.rmdir()

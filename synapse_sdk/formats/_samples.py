@@ -78,9 +78,19 @@ def split_name(sample: Sample) -> str | None:
 def stem(sample: Sample) -> str:
     """The file name without its extension (label files are named after it), checked to be a plain name."""
     name = sample.file_name
-    if not name or PurePath(name).name != name or "\\" in name or name.startswith(".") or "\0" in name:
+    if (
+        not name
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or name.startswith(".")
+        or (":" in name and PurePath(name).name != name)  # a drive, where paths have them
+    ):
         raise AnnotationError(
             f"{where(sample)}: file_name {name!r} must be a plain file name like '000123.jpg' "
             "(no folders, not hidden)"
         )
-    return PurePath(name).stem
+    # PurePath(name).stem, without building a path: the name up to its last '.', unless that is
+    # the name's first or last character.
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name

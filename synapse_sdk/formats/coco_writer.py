@@ -3,7 +3,9 @@
 Each sample's COCO objects are built as it comes (the same objects as
 :func:`~synapse_sdk.formats.coco.to_coco`: a box with the polygons and keypoints of its group,
 or a lone polygon with the box around it) and appended to ``.coco/parts.jsonl``; ``close()``
-builds every JSON file from those fragments, sorted by sample index, then removes them. Image
+builds every JSON file from those fragments, sorted by sample index, then removes them. A writer
+made with ``part`` (one of several processes of a sharded export) appends to
+``.coco/parts-<part>.jsonl``; ``close()`` reads every part. Image
 ids are ``index + 1``; annotation ids count from 1 in each file; category ids are 1..n in the
 export's class order, the same in every file.
 """
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from synapse_sdk.formats._files import (
     append_journal,
+    journal_part,
     open_journal,
     read_journal,
     remove_journal,
@@ -40,7 +43,7 @@ class CocoWriter:
 
     name: ClassVar[str] = "coco"
 
-    def __init__(self, root: Path, classes: Sequence[str]) -> None:
+    def __init__(self, root: Path, classes: Sequence[str], part: str | None = None) -> None:
         self.root = Path(root)
         names = list(dict.fromkeys(classes))
         # A class "person/nose" beside a class "person" is a keypoint of category "person".
@@ -54,7 +57,8 @@ class CocoWriter:
                 categories.append(name)
         self._ids = {name: number for number, name in enumerate(categories)}
         self._parts = self.root / PARTS
-        open_journal(self._parts)
+        self._journal = journal_part(self._parts, part)
+        open_journal(self._journal)
 
     def image_path(self, sample: Sample) -> Path:
         """``images/<split>/<file_name>``, or ``images/<file_name>`` without a split."""
@@ -87,7 +91,7 @@ class CocoWriter:
                 }
             )
         image = {"file_name": sample.file_name, "width": width, "height": height}
-        append_journal(self._parts, sample.index, {"split": split, "image": image, "objects": objects})
+        append_journal(self._journal, sample.index, {"split": split, "image": image, "objects": objects})
         return []
 
     def close(self) -> list[Path]:

@@ -10,21 +10,24 @@ when read: a document type or entity declaration is refused before parsing.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Final
 from xml.parsers import expat
+from xml.sax.saxutils import escape
 
 from synapse_sdk.errors import AnnotationError, UsageError
 from synapse_sdk.formats._files import (
     IMAGE_EXTENSIONS,
-    append_journal,
-    open_journal,
-    read_journal,
+    Journal,
+    LabelFiles,
+    iter_journal,
+    journal_part,
     remove_journal,
     write_atomic,
 )
@@ -51,6 +54,37 @@ JOURNAL: Final = Path(".voc") / "samples.jsonl"
 _LABELMAP_HEADER: Final = "# label:color_rgb:parts:actions\n"
 #: Object flags VOC stores as 0/1 elements, kept as DM v2 attributes of the box.
 _FLAGS: Final = ("truncated", "difficult", "occluded")
+#: An annotation file up to its objects, then an object and the end: the bytes ElementTree gives
+#: the same elements (``ET.indent`` by two spaces, ``tostring`` with the XML declaration), written
+#: as text. Fields are whole numbers or text ``escape``-d as ElementTree escapes text.
+_HEAD: Final = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    "<annotation>\n"
+    "  <folder>JPEGImages</folder>\n"
+    "  {filename}\n"
+    "  <size>\n"
+    "    <width>{width}</width>\n"
+    "    <height>{height}</height>\n"
+    "    <depth>3</depth>\n"
+    "  </size>\n"
+    "  <segmented>0</segmented>\n"
+)
+_OBJECT: Final = (
+    "  <object>\n"
+    "    {name}\n"
+    "    <pose>{pose}</pose>\n"
+    "    <truncated>{truncated}</truncated>\n"
+    "    <difficult>{difficult}</difficult>\n"
+    "    <occluded>{occluded}</occluded>\n"
+    "    <bndbox>\n"
+    "      <xmin>{xmin}</xmin>\n"
+    "      <ymin>{ymin}</ymin>\n"
+    "      <xmax>{xmax}</xmax>\n"
+    "      <ymax>{ymax}</ymax>\n"
+    "    </bndbox>\n"
+    "  </object>\n"
+)
+_TAIL: Final = "</annotation>\n"
 
 
 class VocWriter:
@@ -58,7 +92,8 @@ class VocWriter:
 
     name: ClassVar[str] = "voc"
 
-    def __init__(self, root: Path, classes: Sequence[str]) -> None:
+    def __init__(self, root: Path, classes: Sequence[str], part: str | None = None) -> None:
+        """``part``: this writer is one of several processes writing the export (its own journal part)."""
         self.root = Path(root)
         self._ids = class_ids(classes)
         for name in self._ids:
@@ -68,7 +103,8 @@ class VocWriter:
                     "newlines, so a class name cannot hold either; rename the class"
                 )
         self._journal = self.root / JOURNAL
-        open_journal(self._journal)
+        self._part = Journal(journal_part(self._journal, part))
+        self._files = LabelFiles(self.root)
 
     def image_path(self, sample: Sample) -> Path:
         """``JPEGImages/<file_name>`` (VOC keeps every split's images in one folder)."""
@@ -83,69 +119,90 @@ class VocWriter:
         width, height = size(sample, "VOC")
         item = image_item(sample, "VOC")
         boxes = {box.id: box for box in item.bounding_box}
-        root = ET.Element("annotation")
-        ET.SubElement(root, "folder").text = "JPEGImages"
-        ET.SubElement(root, "filename").text = sample.file_name
-        dimensions = ET.SubElement(root, "size")
-        for key, value in (("width", width), ("height", height), ("depth", 3)):
-            ET.SubElement(dimensions, key).text = str(value)
-        ET.SubElement(root, "segmented").text = "0"
+        parts = [_HEAD.format(filename=_element("filename", sample.file_name), width=width, height=height)]
         for label, box, _, _, box_id in _objects(item):
             class_id(sample, label, self._ids, "VOC")
             corners = _corners(box, width, height)
             if corners is None:  # wholly outside the image
                 continue
             attrs = {a.name: a.value for a in boxes[box_id].attrs} if box_id else {}
-            obj = ET.SubElement(root, "object")
-            ET.SubElement(obj, "name").text = label
             pose = attrs.get("pose")
-            ET.SubElement(obj, "pose").text = pose if isinstance(pose, str) and pose else "Unspecified"
-            for flag in _FLAGS:
-                ET.SubElement(obj, flag).text = "1" if attrs.get(flag) else "0"
-            bndbox = ET.SubElement(obj, "bndbox")
-            for key, value in zip(("xmin", "ymin", "xmax", "ymax"), corners, strict=True):
-                ET.SubElement(bndbox, key).text = str(value)
-        ET.indent(root)
-        relative = Path("Annotations", f"{name}.xml")
-        write_atomic(self.root / relative, ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n")
-        append_journal(self._journal, sample.index, {"split": split, "stem": name})
-        return [relative]
+            xmin, ymin, xmax, ymax = corners
+            parts.append(
+                _OBJECT.format(
+                    name=_element("name", label),
+                    pose=escape(pose) if isinstance(pose, str) and pose else "Unspecified",
+                    truncated="1" if attrs.get("truncated") else "0",
+                    difficult="1" if attrs.get("difficult") else "0",
+                    occluded="1" if attrs.get("occluded") else "0",
+                    xmin=xmin,
+                    ymin=ymin,
+                    xmax=xmax,
+                    ymax=ymax,
+                )
+            )
+        parts.append(_TAIL)
+        file = f"{name}.xml"
+        # As ElementTree encodes: what UTF-8 cannot hold (a lone surrogate) as a character reference.
+        self._files.write("Annotations", file, "".join(parts).encode("utf-8", "xmlcharrefreplace"))
+        self._part.append(sample.index, {"split": split, "stem": name})
+        return [Path("Annotations", file)]
 
     def close(self) -> list[Path]:
         """Write ``ImageSets/Main/<split>.txt`` (stems by sample index) and ``labelmap.txt``.
 
+        The journal's records stream into the image sets (the journal is never held in memory).
         A folder closed before, with nothing written since, keeps its files.
         """
+        self._part.close()
         sets = self.root / "ImageSets" / "Main"
-        records = read_journal(self._journal)
+        records = iter_journal(self._journal)
+        first = next(records, None)
         existing = sorted(p.relative_to(self.root) for p in sets.glob("*.txt"))
-        if not records and existing:
+        if first is None and existing:
             remove_journal(self._journal)
             return [*existing, Path("labelmap.txt")]
-        by_split: dict[str, list[str]] = {}
-        for record in records:
-            by_split.setdefault(record["split"] or NO_SPLIT, []).append(record["stem"])
+        order = (*SPLITS, NO_SPLIT)
+        streams: dict[str, IO[bytes]] = {}
+        try:
+            if first is not None:
+                sets.mkdir(parents=True, exist_ok=True)
+                for record in itertools.chain((first,), records):
+                    split = record["split"] or NO_SPLIT
+                    stream = streams.get(split)
+                    if stream is None:
+                        stream = streams[split] = (sets / f".{split}.txt.tmp").open("wb")
+                    stream.write(f"{record['stem']}\n".encode())
+        finally:
+            for stream in streams.values():
+                stream.close()
         written = []
-        for split, stems in sorted(by_split.items(), key=lambda pair: (*SPLITS, NO_SPLIT).index(pair[0])):
+        for split in order:
             path = sets / f"{split}.txt"
-            write_atomic(path, "".join(f"{s}\n" for s in stems).encode())
-            written.append(path.relative_to(self.root))
-        for split in (*SPLITS, NO_SPLIT):
-            if split not in by_split:  # left by an earlier export into this folder
-                (sets / f"{split}.txt").unlink(missing_ok=True)
+            if split in streams:  # whole: renamed into place once written
+                os.replace(sets / f".{split}.txt.tmp", path)
+                written.append(path.relative_to(self.root))
+            else:  # left by an earlier export into this folder
+                path.unlink(missing_ok=True)
         labelmap = _LABELMAP_HEADER + "".join(f"{name}:::\n" for name in self._ids)
         write_atomic(self.root / "labelmap.txt", labelmap.encode())
         remove_journal(self._journal)
         return [*written, Path("labelmap.txt")]
 
 
+def _element(tag: str, text: str) -> str:
+    """A text element as ElementTree writes it: ``<tag>text</tag>``, ``<tag />`` when empty."""
+    return f"<{tag}>{escape(text)}</{tag}>" if text else f"<{tag} />"
+
+
 def _corners(box: Sequence[float], width: int, height: int) -> tuple[int, int, int, int] | None:
     """``[x, y, w, h]`` as VOC's 1-based inclusive whole-pixel ``xmin, ymin, xmax, ymax``, cut to the
     image; None when nothing of it is inside."""
-    xmin = max(1, _round(box[0]) + 1)
-    ymin = max(1, _round(box[1]) + 1)
-    xmax = min(width, max(_round(box[0] + box[2]), _round(box[0]) + 1))
-    ymax = min(height, max(_round(box[1] + box[3]), _round(box[1]) + 1))
+    left, top = _round(box[0]), _round(box[1])
+    xmin = max(1, left + 1)
+    ymin = max(1, top + 1)
+    xmax = min(width, max(_round(box[0] + box[2]), left + 1))
+    ymax = min(height, max(_round(box[1] + box[3]), top + 1))
     return None if xmax < xmin or ymax < ymin else (xmin, ymin, xmax, ymax)
 
 

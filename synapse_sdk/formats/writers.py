@@ -13,7 +13,10 @@ and calls :meth:`FormatWriter.close` once every item is written::
 A writer keeps at most one sample in memory (COCO keeps its per-sample fragments on disk)
 and continues from what a killed run left in ``root``: the export resumes by writing the
 items that were not done (rewriting one is harmless) and ``close()`` gives the same bytes as
-an uninterrupted run. ``docs/annotation-format.md`` says what each format keeps and loses.
+an uninterrupted run. Several processes may write different samples of one export at once (a
+sharded export): writers that journal per-sample state (COCO, VOC) then take ``part=`` to journal
+into a part of their own, and the ``close()`` of a writer of the same folder reads every part.
+``docs/annotation-format.md`` says what each format keeps and loses.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from synapse_sdk.errors import AnnotationError
-from synapse_sdk.formats._files import IMAGE_EXTENSIONS, write_atomic
+from synapse_sdk.formats._files import IMAGE_EXTENSIONS, LabelFiles, write_atomic
 from synapse_sdk.formats._messages import annotation_error, show
 from synapse_sdk.formats._samples import SPLITS, class_id, class_ids, image_item, size, split_name, stem
 from synapse_sdk.formats.coco import _objects
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: Decimals of a normalised coordinate (a millionth of the image: under a pixel up to 10^6 pixels).
 _DIGITS: Final = 6
+#: A normalised coordinate as written: ``_DIGITS`` decimals, fixed notation.
+_FIXED: Final = f"%.{_DIGITS}f"
 #: Decimals of the pixel coordinates read back (undoes the rounding of normalised values).
 _PIXEL_DIGITS: Final = 2
 
@@ -45,6 +47,7 @@ class YoloWriter:
     def __init__(self, root: Path, classes: Sequence[str]) -> None:
         self.root = Path(root)
         self._ids = class_ids(classes)
+        self._files = LabelFiles(self.root)
 
     def image_path(self, sample: Sample) -> Path:
         """``images/<split>/<file_name>``, or ``images/<file_name>`` without a split."""
@@ -72,9 +75,9 @@ class YoloWriter:
                 clipped = _clip(box, width, height)
                 if clipped is not None:  # a box wholly outside the image has nothing to learn from
                     rows.append(_row(number, clipped))
-        relative = Path("labels", split, f"{name}.txt") if split else Path("labels", f"{name}.txt")
-        write_atomic(self.root / relative, "".join(f"{row}\n" for row in rows).encode())
-        return [relative]
+        folder, file = (f"labels/{split}" if split else "labels"), f"{name}.txt"
+        self._files.write(folder, file, "".join([f"{row}\n" for row in rows]).encode())
+        return [Path(folder, file)]
 
     def close(self) -> list[Path]:
         """Write ``data.yaml``: the root, the image folder of each split under ``labels/``, the names.
@@ -106,7 +109,7 @@ def _clip(box: Sequence[float], width: int, height: int) -> list[float] | None:
 
 def _row(number: int, values: Sequence[float]) -> str:
     """A label line: the class id, then the coordinates kept within 0..1 in fixed notation."""
-    return " ".join([str(number), *(f"{min(max(v, 0.0), 1.0):.{_DIGITS}f}" for v in values)])
+    return " ".join([str(number), *[_FIXED % (0.0 if v < 0.0 else 1.0 if v > 1.0 else v) for v in values]])
 
 
 def read_yolo(folder: str | os.PathLike[str]) -> FolderDataset:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from synapse_sdk.errors import AnnotationError, UsageError
-from synapse_sdk.formats import read_voc
+from synapse_sdk.formats import Sample, read_voc, validate_annotation
 from synapse_sdk.formats.voc import VocWriter
 from tests.formats.exports import CLASSES, boxes, export, geometry, photo_samples, with_annotation
 
@@ -96,6 +97,60 @@ def test_coordinates_become_whole_pixels_and_a_lone_polygon_its_box(tmp_path, ph
         ("cup", (10.0, 21.0, 31.0, 40.0)),
         ("spoon", (100.0, 100.0, 50.0, 80.0)),
     ]
+
+
+Objects = list[tuple[str, str, tuple[str, ...], tuple[int, ...]]]
+
+
+def element_tree_bytes(sample: Sample, objects: Objects) -> bytes:
+    """The annotation file as ElementTree writes it (indented, with the declaration): the oracle
+    of the writer's text template. ``objects``: name, pose, flags and corners of each."""
+    root = ET.Element("annotation")
+    ET.SubElement(root, "folder").text = "JPEGImages"
+    ET.SubElement(root, "filename").text = sample.file_name
+    dimensions = ET.SubElement(root, "size")
+    for key, value in (("width", sample.width), ("height", sample.height), ("depth", 3)):
+        ET.SubElement(dimensions, key).text = str(value)
+    ET.SubElement(root, "segmented").text = "0"
+    for name, pose, flags, corners in objects:
+        obj = ET.SubElement(root, "object")
+        ET.SubElement(obj, "name").text = name
+        ET.SubElement(obj, "pose").text = pose
+        for flag, value in zip(("truncated", "difficult", "occluded"), flags, strict=True):
+            ET.SubElement(obj, flag).text = value
+        bndbox = ET.SubElement(obj, "bndbox")
+        for key, value in zip(("xmin", "ymin", "xmax", "ymax"), corners, strict=True):
+            ET.SubElement(bndbox, key).text = str(value)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def test_the_xml_is_what_element_tree_writes_markup_characters_escaped(tmp_path):
+    classes = ["a&b <c>", "é 😀", "outside", "plain"]
+    attrs = [{"name": "pose", "value": "Left & <up>"}, {"name": "difficult", "value": True}]
+    truncated, no_pose = [{"name": "truncated", "value": 1}], [{"name": "pose", "value": ""}]
+    data = {"images": [{"bounding_box": [
+        {"id": "b1", "classification": classes[0], "attrs": attrs, "data": [0.4, 1.5, 10, 5]},
+        {"id": "b2", "classification": classes[1], "attrs": truncated, "data": [3, 3, 4, 4]},
+        {"id": "b3", "classification": classes[2], "data": [50, 50, 4, 4]},  # outside: left out
+        {"id": "b4", "classification": classes[3], "attrs": no_pose, "data": [0, 0, 1, 1]},
+    ]}]}  # fmt: skip
+    annotation = validate_annotation(data, where="t")
+    sample = Sample(0, "1", "a&b's <1>.jpg", 20, 10, None, annotation)
+    assert VocWriter(tmp_path, classes).write(sample) == [Path("Annotations/a&b's <1>.xml")]
+    written = (tmp_path / "Annotations/a&b's <1>.xml").read_bytes()
+    assert written == element_tree_bytes(sample, [
+        (classes[0], "Left & <up>", ("0", "1", "0"), (1, 3, 10, 7)),
+        (classes[1], "Unspecified", ("1", "0", "0"), (4, 4, 7, 7)),
+        (classes[3], "Unspecified", ("0", "0", "0"), (1, 1, 1, 1)),
+    ])  # fmt: skip
+    assert b"<name>a&amp;b &lt;c&gt;</name>" in written
+    assert [box.classification for box in parse_back(tmp_path)] == [classes[0], classes[1], classes[3]]
+
+
+def parse_back(root: Path) -> list:
+    (image,) = read_voc(root)
+    return image.annotation.images[0].bounding_box
 
 
 def test_a_class_name_labelmap_cannot_hold_is_refused_up_front(tmp_path):

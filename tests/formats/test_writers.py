@@ -248,3 +248,31 @@ def test_writing_does_not_grow_with_the_number_of_samples(tmp_path, fmt):
     large = retained_while_writing(fmt, tmp_path / "large", 2_000)
     assert large - small < 20_000, (small, large)  # 1,800 more samples: not even 12 bytes each
     assert len(list((tmp_path / "large").rglob("*.txt" if fmt == "yolo" else "*.xml"))) == 2_000
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_several_writers_of_one_export_close_to_a_single_writers_bytes(tmp_path, photos, fmt):
+    """A sharded export: each process writes other samples (with a journal part of its own where the
+    format keeps one); the export's own writer closes them all into a single writer's bytes."""
+    pairs = samples_for(fmt, photos)
+    root = tmp_path / "export"
+    export(fmt, root, pairs)
+    single = tree(root)
+    shutil.rmtree(root)
+
+    writer_class = get_writer(fmt)
+    journaled = fmt in ("coco", "voc")
+    shards = [
+        writer_class(root, CLASSES, part=str(n)) if journaled else writer_class(root, CLASSES)  # type: ignore[call-arg]
+        for n in range(2)
+    ]
+    for position, (sample, source) in reversed(list(enumerate(pairs))):  # out of order, interleaved
+        shard = shards[position % 2]
+        (root / shard.image_path(sample)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, root / shard.image_path(sample))
+        shard.write(sample)
+    shards[1].write(pairs[0][0])  # a sample written twice, by two shards (a killed shard's retry)
+    if journaled:
+        assert len(list((root / (PARTS if fmt == "coco" else JOURNAL)).parent.glob("*-*.jsonl"))) == 2
+    writer_class(root, CLASSES).close()
+    assert tree(root) == single

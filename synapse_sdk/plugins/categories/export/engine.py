@@ -6,13 +6,16 @@ order, the converted data is saved (``save_as_json``, or a format writer) and th
 in the manifest. At most ``2 x copy_workers`` items are in flight, so memory stays flat however
 many items there are. A failure in any hook fails that item alone: it is counted, listed in
 ``error_file_list.json`` and the loop goes on.
+
+``todo`` (naming, resume) and ``process`` (the hooks) are separate steps so that a sharded export
+(``shards.py``) can name the items here and run ``process`` over chunks of them in Ray tasks.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -123,7 +126,7 @@ class ExportLoop:
         exporter: BaseExporter,
         root: Path,
         paths: dict[str, Path],
-        manifest: Manifest,
+        manifest: Manifest | None,
         previous: ManifestState | None,
         total: int,
         writer: FormatWriter | None = None,
@@ -142,27 +145,44 @@ class ExportLoop:
 
     def run(self, items: Iterable[Any]) -> Tally:
         """Export every item; returns the counts (those of a resumed run's earlier items included)."""
+        self.process(self.todo(items))
+        self._report(final=True)
+        return self.tally
+
+    def todo(self, items: Iterable[Any]) -> Iterator[tuple[int, Any, Any]]:
+        """``(index, item, item id)`` of each item to export, its file given the export's unique name;
+        the items a resumed export did already are counted, not given."""
+        for index, item in enumerate(items):
+            item_id = self._name_files(index, item)
+            done = self.previous.items.get(index) if self.previous else None
+            if done is not None and done.get("status") != "failed":  # failed items are tried again
+                if done.get("id") != _jsonable(item_id):
+                    raise UsageError(
+                        f"the items changed since this export started: item #{index + 1} was "
+                        f"{done.get('id')!r}, now {item_id!r}; start a new export (without resume)"
+                    )
+                self._finished(done)
+                continue
+            yield index, item, item_id
+
+    def process(self, todo: Iterable[tuple[int, Any, Any]]) -> None:
+        """Run each named item through the hooks, recording each in stream order (``recorded``)."""
         workers = max(1, int(self.exporter.copy_workers))
         pending: deque[Job] = deque()
         with ThreadPoolExecutor(workers, thread_name_prefix="export-copy") as pool:
-            for index, item in enumerate(items):
-                item_id = self._name_files(index, item)
-                done = self.previous.items.get(index) if self.previous else None
-                if done is not None and done.get("status") != "failed":  # failed items are tried again
-                    if done.get("id") != _jsonable(item_id):
-                        raise UsageError(
-                            f"the items changed since this export started: item #{index + 1} was "
-                            f"{done.get('id')!r}, now {item_id!r}; start a new export (without resume)"
-                        )
-                    self._finished(done)
-                    continue
+            for index, item, item_id in todo:
                 pending.append(self._start(index, item, item_id, pool))
                 while pending and (len(pending) >= 2 * workers or _ready(pending[0])):
                     self._finish(pending.popleft())
             while pending:
                 self._finish(pending.popleft())
-        self._report(final=True)
-        return self.tally
+
+    def recorded(self, record: dict[str, Any]) -> None:
+        """One finished item: into the manifest, counted, progress reported."""
+        assert self.manifest is not None  # only a shard's loop (shards.py) goes without, and records none
+        self.manifest.record(record)
+        self.tally.add(record)
+        self._report()
 
     # -- one item ---------------------------------------------------------------------------------
 
@@ -253,10 +273,7 @@ class ExportLoop:
             self._save(job)
         if job.status is None:
             job.status = "success"
-        record = job.record()
-        self.manifest.record(record)
-        self.tally.add(record)
-        self._report()
+        self.recorded(job.record())
 
     def _save(self, job: Job) -> None:
         exporter, result = self.exporter, job.result

@@ -21,8 +21,9 @@ from synapse_sdk.plugins.categories.export.manifest import (
 if TYPE_CHECKING:
     from synapse_sdk.plugins.categories.export.output import Destination
 
-#: Params that do not change what an export writes (left out of the resume check).
-_NOT_CONTENT = frozenset({"name", "resume", "dry_run"})
+#: Params that do not change what an export writes (left out of the resume check): an export
+#: killed with one ``num_shards`` may resume with another.
+_NOT_CONTENT = frozenset({"name", "resume", "dry_run", "num_shards"})
 
 
 class ExportFolders:
@@ -36,6 +37,10 @@ class ExportFolders:
     def fingerprint(self) -> dict[str, Any]:
         """What a resumed export must have been asked the same: the exporter and its params."""
         params = {k: v for k, v in self.params.items() if k not in _NOT_CONTENT}
+        if isinstance(params.get("extra_params"), dict):
+            params["extra_params"] = {
+                k: v for k, v in params["extra_params"].items() if k not in _NOT_CONTENT
+            }
         return {
             "exporter": f"{type(self).__module__}.{type(self).__qualname__}",
             "params": json.loads(json.dumps(params, sort_keys=True, default=str)),

@@ -11,6 +11,7 @@ id) + ``path`` + ``name`` the folder (``name(1)``... when taken: an export never
 another); ``extra_params.output_format`` the format (``json`` per item by default, or ``coco``,
 ``yolo``, ``voc``, ``imagefolder``). ``resume: true`` continues the latest export of that name
 where a killed run stopped; ``dry_run: true`` says what would be exported and writes nothing.
+``extra_params.num_shards`` (1..256) splits the items across that many Ray tasks (``shards.py``).
 """
 
 from __future__ import annotations
@@ -82,10 +83,14 @@ class ExportAction(Action):
     def validate_params(cls, params: dict[str, Any]) -> BaseModel | None:
         """Validate params; ``extra_params`` keys that are fields of a subclassed params model
         (``output_format`` of the spec's ``CustomExportParams``) are validated as those fields."""
+        from synapse_sdk.plugins.categories.export.shards import num_shards
+
         model = cls.params_model
         lifted = _lift_extra_params(model, params) if model is not None else params
         try:
-            return super().validate_params(lifted)
+            validated = super().validate_params(lifted)
+            num_shards(params)
+            return validated
         except ParamsError as exc:
             moved = [k for k in (params.get("extra_params") or {}) if k in lifted and k not in params]
             # The filter's problems are found on the whole model: name them by their own key path.
@@ -115,6 +120,7 @@ class ExportAction(Action):
         exporter = exporter_class(self.run, items, destination.root, **merged)
         exporter.client = client
         exporter.destination = destination
+        exporter.action = self
         if params.get("dry_run"):
             return exporter.plan()
         return exporter.export()

@@ -29,6 +29,7 @@ from synapse_sdk.plugins.categories.export.enums import ExportStatus
 from synapse_sdk.plugins.categories.export.folders import ExportFolders
 from synapse_sdk.plugins.categories.export.manifest import MANIFEST_NAME, Manifest, ManifestState
 from synapse_sdk.plugins.categories.export.originals import copy_original
+from synapse_sdk.plugins.categories.export.shards import num_shards
 
 if TYPE_CHECKING:
     from synapse_sdk.clients.backend import BackendClient
@@ -78,6 +79,8 @@ class BaseExporter(ExportFolders):
         self.client: BackendClient | None = None
         #: Where the export goes: a local storage's folder, or a staging folder published at the end.
         self.destination: Destination | None = None
+        #: The export action running this exporter (set by the action; a sharded export ships its plugin).
+        self.action: Any = None
         self._verified: dict[str, str] = {}
 
     # -- hooks ----------------------------------------------------------------------------------
@@ -210,6 +213,12 @@ class BaseExporter(ExportFolders):
         """
         items = export_items if export_items is not None else self.export_items
         fmt = self.output_format
+        shards = num_shards({"extra_params": {"num_shards": self.params.get("num_shards", 1)}})
+        remote = None
+        if shards > 1:  # the cluster first: an export that cannot run its shards writes nothing
+            from synapse_sdk.plugins.categories.export.shards import ShardedLoop, remote_chunks
+
+            remote = remote_chunks(self)
         export_path, state = self._export_folder()
         if state is not None and state.done is not None and not state.failed:
             return self._complete_already(export_path, state, results)
@@ -217,7 +226,8 @@ class BaseExporter(ExportFolders):
         save_original = bool(self.params.get("save_original_file"))
         paths = self.setup_output_directories(export_path, save_original)
         writer_class = self._writer_class()
-        writer = writer_class(export_path, self.classes()) if writer_class is not None else None
+        classes = self.classes() if writer_class is not None else None
+        writer = writer_class(export_path, classes or []) if writer_class is not None else None
         if state is not None:
             manifest = Manifest.resume(export_path, state)
             again = f", {len(state.failed)} failed: trying them again" if state.failed else ""
@@ -229,7 +239,14 @@ class BaseExporter(ExportFolders):
             manifest = Manifest.create(export_path, self.fingerprint())
             self.run.log_message(f"Exporting {total} item(s) as {fmt} to {self._where(export_path)}")
         try:
-            tally = ExportLoop(self, export_path, paths, manifest, state, total, writer).run(items)
+            if remote is not None:
+                loop: ExportLoop = ShardedLoop(
+                    self, export_path, paths, manifest, state, total, writer,
+                    shards=shards, classes=classes, remote=remote,
+                )  # fmt: skip
+            else:
+                loop = ExportLoop(self, export_path, paths, manifest, state, total, writer)
+            tally = loop.run(items)
             if writer is not None:
                 writer.close()
             self.additional_file_saving(export_path)
