@@ -32,6 +32,19 @@ FOLDER_FORMATS = {
 }
 
 
+#: The options every import command takes, declared once.
+PROJECT = typer.Option(..., "--project", help="The project's title (created when new).")
+COLLECTION = typer.Option(
+    None, "--collection", help="The data collection's name (default: the project's, or its title)."
+)
+STORAGE = typer.Option(None, "--storage", help="The storage id for the images (default: the default one).")
+SKIP_MISSING = typer.Option(
+    False, "--skip-missing", help="Import the images whose file exists (default: refuse if one is missing)."
+)
+BATCH_SIZE = typer.Option(100, "--batch-size", min=1, help="Images per batch of data units and tasks.")
+AS_JSON = typer.Option(False, "--json", help="Print the report as JSON.")
+
+
 def _run(call: Callable[[ProgressCallback], ImportReport], as_json: bool) -> None:
     """Run an import with a progress display, then print its warnings and report."""
     import time
@@ -62,13 +75,9 @@ def import_coco(
     annotations: Path = typer.Argument(
         ..., metavar="ANNOTATIONS", help="The COCO instances or keypoints JSON file."
     ),
-    project: str = typer.Option(..., "--project", help="The project's title (created when new)."),
-    collection: str = typer.Option(
-        None, "--collection", help="The data collection's name (default: the project's, or its title)."
-    ),
-    storage: int = typer.Option(
-        None, "--storage", help="The storage id for the images (default: the default one)."
-    ),
+    project: str = PROJECT,
+    collection: str = COLLECTION,
+    storage: int = STORAGE,
     ground_truth: str = typer.Option(
         None,
         "--ground-truth",
@@ -76,15 +85,9 @@ def import_coco(
     ),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="The share of images in the val split."),
     seed: int = typer.Option(0, "--seed", help="Chooses the val images (the same seed, the same split)."),
-    skip_missing: bool = typer.Option(
-        False,
-        "--skip-missing",
-        help="Import the images whose file exists (default: refuse if one is missing).",
-    ),
-    batch_size: int = typer.Option(
-        100, "--batch-size", min=1, help="Images per batch of data units and tasks."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    skip_missing: bool = SKIP_MISSING,
+    batch_size: int = BATCH_SIZE,
+    as_json: bool = AS_JSON,
 ) -> None:
     """Import a COCO file: upload the images, a data unit and a task per image.
 
@@ -112,13 +115,9 @@ def _folder_command(fmt: str, holds: str) -> None:
 
     def command(
         folder: Path = typer.Argument(..., metavar="FOLDER", help=f"The dataset's folder: {holds}."),
-        project: str = typer.Option(..., "--project", help="The project's title (created when new)."),
-        collection: str = typer.Option(
-            None, "--collection", help="The data collection's name (default: the project's, or its title)."
-        ),
-        storage: int = typer.Option(
-            None, "--storage", help="The storage id for the images (default: the default one)."
-        ),
+        project: str = PROJECT,
+        collection: str = COLLECTION,
+        storage: int = STORAGE,
         ground_truth: str = typer.Option(
             None,
             "--ground-truth",
@@ -130,15 +129,9 @@ def _folder_command(fmt: str, holds: str) -> None:
         seed: int = typer.Option(
             0, "--seed", help="Chooses those val images (the same seed, the same split)."
         ),
-        skip_missing: bool = typer.Option(
-            False,
-            "--skip-missing",
-            help="Import the images whose file exists (default: refuse if one is missing).",
-        ),
-        batch_size: int = typer.Option(
-            100, "--batch-size", min=1, help="Images per batch of data units and tasks."
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+        skip_missing: bool = SKIP_MISSING,
+        batch_size: int = BATCH_SIZE,
+        as_json: bool = AS_JSON,
     ) -> None:
         from synapse_sdk.clients.backend.imports import import_folder
 
