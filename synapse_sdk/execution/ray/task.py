@@ -71,7 +71,7 @@ def execute(invocation: bytes, secrets: dict[str, str] | None = None) -> dict[st
         action = cls(params=params, plugin_config=config, envs=envs, plugin_path=folder)
         action.run = _run(run_id, params, envs, cls.progress_categories)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}"
+        message = _masked(exc, params, envs)
         end = ["FAILED", {"error": f"could not start: {message}"}]
         return {**_failure(exc, message), "end": end}
     ends: list[list[Any]] = []
@@ -86,7 +86,7 @@ def execute(invocation: bytes, secrets: dict[str, str] | None = None) -> dict[st
     except ActionStopped:
         outcome = {"ok": False, "error": "stopped on request", "exit_code": 1}
     except Exception as exc:
-        outcome = _failure(exc, f"{type(exc).__name__}: {exc}")
+        outcome = _failure(exc, _masked(exc, params, envs))
     finally:
         if moved:
             os.chdir(folder)
@@ -104,6 +104,13 @@ def _run(run_id: str, params: dict[str, Any], envs: dict[str, str], categories: 
         run_id, [BackendSink(_worker_runs())], secrets=lambda: secret_values(params, envs),
         progress_categories=categories,
     )  # fmt: skip
+
+
+def _masked(exc: Exception, params: dict[str, Any], envs: dict[str, str]) -> str:
+    """``Type: message`` of ``exc`` with the run's secrets (its params' and envs') masked."""
+    from synapse_sdk._redact import mask_text, secret_values
+
+    return mask_text(f"{type(exc).__name__}: {exc}", secret_values(params, envs))
 
 
 def _failure(exc: Exception, message: str) -> dict[str, Any]:

@@ -210,13 +210,14 @@ from pydantic import BaseModel, field_validator
 from synapse_sdk.plugins.categories.base import Action
 
 class Params(BaseModel):
+    api_key: str = ""
     n: int = 1
 
     @field_validator("n")
     @classmethod
-    def not_in_a_ray_worker(cls, v):
+    def not_in_a_ray_worker(cls, v, info):
         if "runtime_resources" in os.getcwd():  # Ray's copy of the plugin: the worker's cwd
-            raise ValueError("refused inside the Ray worker")
+            raise ValueError(f"refused inside the Ray worker (key {info.data.get('api_key')})")
         return v
 
 class Probe(Action):
@@ -230,13 +231,15 @@ class Probe(Action):
 
 def test_a_task_that_cannot_start_in_its_worker_ends_failed_with_why(ray_cluster, make_plugin, store):
     plugin = make_plugin(CONFIG, {"probe.py": PICKY_SOURCE})
-    result = run_cli("plugin", "run", "probe", '{"n": 3}', "--path", str(plugin), "--num-cpus", "0.5",
+    params = '{"api_key": "sk-live-0123456789", "n": 3}'
+    result = run_cli("plugin", "run", "probe", params, "--path", str(plugin), "--num-cpus", "0.5",
                      env=ray_cluster.env)  # fmt: skip
     assert result.returncode == 2, result.stderr  # bad params, found where the action runs
     (run,) = store.list_runs()
     assert run.status is RunStatus.FAILED
     assert run.error.startswith("could not start: ParamsError: invalid params for action 'probe'")
-    assert "refused inside the Ray worker" in run.error
+    assert "refused inside the Ray worker (key ***)" in run.error  # the run's secret, masked
+    assert "sk-live-0123456789" not in result.stdout + result.stderr
 
 
 SLOW_START = """\
