@@ -16,6 +16,7 @@ SynapseError                 exit 1 unless a subclass says otherwise
 ├── RunConflict              exit 2: a run id is taken, or a run is not in the expected state
 ├── ResourceNotFound         exit 2: no platform record (project, task, storage...) with that id
 ├── ResourceConflict         exit 2: a platform record exists already, or cannot change (frozen)
+├── FileChecksumMismatch     exit 2: an uploaded file's bytes do not hash to its given sha256
 ├── BackendError             exit 1: the run store or HTTP backend failed
 └── StorageError             exit 1: a storage provider failed
     └── PathOutsideRoot      exit 2: a path escapes its storage root
@@ -125,6 +126,24 @@ class ResourceConflict(SynapseError):
     (a frozen ground-truth version)."""
 
     exit_code = 2
+
+
+class FileChecksumMismatch(SynapseError):
+    """A file's stored bytes do not hash to the sha256 given for it: it changed while it was uploaded.
+
+    Nothing is recorded or left in the storage. ``path``, ``expected`` and ``actual`` say which
+    file and which hashes (None when the error came back from an HTTP server as a message only).
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self, message: str, *, path: str | None = None, expected: str | None = None, actual: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.expected = expected
+        self.actual = actual
 
 
 class BackendError(SynapseError):

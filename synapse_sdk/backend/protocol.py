@@ -28,6 +28,7 @@ from synapse_sdk.backend.schemas import (
     RunStatus,
 )
 from synapse_sdk.backend.spec import ResourceSpec
+from synapse_sdk.errors import SynapseError
 
 
 class RunsResource(Protocol):
@@ -170,9 +171,18 @@ class FilesResource(Protocol):
         name: str,
         storage: int | None = None,
         meta: Mapping[str, Any] | None = None,
+        checksum: str | None = None,
     ) -> dict[str, Any]:
         """Store ``source`` as a data file in ``storage`` (the default one when None); the same bytes
-        give back the same data file."""
+        give back the same data file; bytes that do not hash to ``checksum`` raise
+        ``FileChecksumMismatch`` and nothing is stored."""
+        ...
+
+    def upload_many(
+        self, files: Sequence[Mapping[str, Any]], storage: int | None = None, *, workers: int = 8
+    ) -> list[dict[str, Any] | SynapseError]:
+        """Store many local files (``{"path", "name", "checksum", "meta"}`` each), ``workers`` at a
+        time; one outcome per entry, in order: its data file, or the error for that file alone."""
         ...
 
     def open(self, data_file_id: int) -> BinaryIO:

@@ -75,10 +75,12 @@ class ObjectSink(Sink):
     Nothing is visible at the key before commit; a discarded multipart upload is aborted.
     """
 
-    def __init__(self, fs: AbstractFileSystem, path: str, size_hint: int | None) -> None:
+    def __init__(
+        self, fs: AbstractFileSystem, path: str, size_hint: int | None, part_size: int = PART
+    ) -> None:
         self._fs = fs
         self._path = path
-        self._part = max(PART, -(-(size_hint or 0) // _MAX_PARTS))
+        self._part = max(part_size, -(-(size_hint or 0) // _MAX_PARTS))
         self._buffer = bytearray()
         self._file: Any = None
 

@@ -7,12 +7,12 @@ check — before touching anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from synapse_sdk.errors import PathOutsideRoot
+from synapse_sdk.errors import FileChecksumMismatch, PathOutsideRoot, SynapseError
 
 _FIX = "use a relative POSIX path inside the storage, like 'images/cat.jpg'"
 
@@ -24,6 +24,21 @@ class StoredFile:
     key: str
     size: int
     sha256: str
+
+
+#: One file for ``Storage.put_files``: its local path, its key, and the sha256 it must have (or None).
+PutRequest = tuple[str | Path, str, str | None]
+
+
+def checksum_mismatch(storage: str, source: str, expected: str, actual: str) -> FileChecksumMismatch:
+    """The error for a file whose bytes do not hash to the sha256 given for it (nothing was stored)."""
+    return FileChecksumMismatch(
+        f"storage {storage!r}: {source}: expected sha256 {expected}, but its bytes hash to {actual}: "
+        "the file changed while it was uploaded; upload it again",
+        path=source,
+        expected=expected,
+        actual=actual,
+    )
 
 
 @runtime_checkable
@@ -68,8 +83,12 @@ class Storage(Protocol):
         """Store ``data`` (bytes or a binary stream, read in chunks) at ``key``, all or nothing."""
         ...
 
-    def put_file(self, local_path: str | Path, key: str) -> StoredFile:
-        """Stream a local file into ``key``; the result carries its size and sha256."""
+    def put_file(self, local_path: str | Path, key: str, *, sha256: str | None = None) -> StoredFile:
+        """Stream a local file into ``key``; with ``sha256``, other bytes are refused (nothing stored)."""
+        ...
+
+    def put_files(self, files: Sequence[PutRequest], *, workers: int = 8) -> list[StoredFile | SynapseError]:
+        """Store many ``(local_path, key, sha256 or None)`` at once; the outcome of each, in order."""
         ...
 
     def sha256(self, key: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +29,7 @@ from synapse_sdk.storage._streams import (
     TempFileSink,
     chunks,
 )
-from synapse_sdk.storage.base import StoredFile, normalize_key
+from synapse_sdk.storage.base import PutRequest, StoredFile, checksum_mismatch, normalize_key
 from synapse_sdk.storage.config import LocalConfig, S3Config
 
 if TYPE_CHECKING:
@@ -64,8 +64,11 @@ def _target(config: LocalConfig | S3Config) -> tuple[str, dict[str, Any]]:
 class FsspecStorage:
     """A storage over an fsspec filesystem: ``local`` (a folder) or ``s3`` (a bucket and prefix)."""
 
-    def __init__(self, config: LocalConfig | S3Config, name: str) -> None:
+    def __init__(self, config: LocalConfig | S3Config, name: str, *, part_size: int = PART) -> None:
+        """``part_size``: the bytes of each part of an S3 multipart upload (S3's minimum is 5 MiB);
+        files up to that size go in one PUT."""
         self.config = config
+        self.part_size = part_size
         self._name = name
         self._local = isinstance(config, LocalConfig)
         url, self._options = _target(config)
@@ -221,8 +224,12 @@ class FsspecStorage:
             return self._store(key, path, pieces, len(view))
         return self._store(key, path, chunks(data), None)
 
-    def put_file(self, local_path: str | Path, key: str) -> StoredFile:
-        """Stream a local file into ``key``; the result carries its size and sha256."""
+    def put_file(self, local_path: str | Path, key: str, *, sha256: str | None = None) -> StoredFile:
+        """Stream a local file into ``key``; the result carries its size and sha256.
+
+        With ``sha256``, bytes that hash otherwise (the file changed meanwhile) are never
+        committed: ``FileChecksumMismatch``, and nothing is left at ``key``.
+        """
         path = self.resolve(key)
         try:
             source = open(local_path, "rb")  # noqa: SIM115 - closed below, after the upload
@@ -232,7 +239,24 @@ class FsspecStorage:
                 "check the path"
             ) from exc
         with source:
-            return self._store(key, path, chunks(source), os.fstat(source.fileno()).st_size)
+            size = os.fstat(source.fileno()).st_size
+            return self._store(key, path, chunks(source), size, expected=sha256, source=str(local_path))
+
+    def put_files(self, files: Sequence[PutRequest], *, workers: int = 8) -> list[StoredFile | SynapseError]:
+        """Store many local files, each ``(local_path, key, sha256 or None)``; one outcome per file, in order.
+
+        Each outcome is the ``StoredFile`` or the error for that file alone (``StorageError``,
+        ``FileChecksumMismatch``, ``PathOutsideRoot``). Local: ``workers`` threads copy, each file
+        read once while it is hashed. S3: files up to ``part_size`` are read and hashed, then
+        sent concurrently on s3fs's event loop; larger ones stream as multipart uploads on
+        ``workers`` threads.
+        """
+        from synapse_sdk.storage import _bulk
+
+        if self._local:
+            self._ensure_local_root()
+            return _bulk.put_local(self, files, workers)
+        return _bulk.put_s3(self, files, workers)
 
     def list(self, prefix: str = "", recursive: bool = True) -> Iterator[str]:
         """Keys of the files under the folder ``prefix``; not recursive: direct files and ``sub/`` folders.
@@ -312,12 +336,23 @@ class FsspecStorage:
         if not os.path.isdir(self._root):
             raise root_error(NotADirectoryError(self._root), self._where)
 
-    def _store(self, key: str, path: str, pieces: Iterable[bytes], size_hint: int | None) -> StoredFile:
+    def _store(
+        self,
+        key: str,
+        path: str,
+        pieces: Iterable[bytes],
+        size_hint: int | None,
+        *,
+        expected: str | None = None,
+        source: str | None = None,
+    ) -> StoredFile:
         if self._local:
             self._ensure_local_root()
         with self._errors("write", key):
             sink: Sink = (
-                TempFileSink(self._fs, path) if self._local else ObjectSink(self._fs, path, size_hint)
+                TempFileSink(self._fs, path)
+                if self._local
+                else ObjectSink(self._fs, path, size_hint, self.part_size)
             )
         digest = hashlib.sha256()
         size = 0
@@ -327,6 +362,8 @@ class FsspecStorage:
                 size += len(chunk)
                 with self._errors("write", key):
                     sink.write(chunk)
+            if expected is not None and digest.hexdigest() != expected:
+                raise checksum_mismatch(self._name, source or key, expected, digest.hexdigest())
             with self._errors("write", key):
                 sink.commit()
         except BaseException:

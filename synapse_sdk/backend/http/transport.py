@@ -43,6 +43,7 @@ from synapse_sdk.errors import (
     ConfigError,
     EnvBuildError,
     ExecutionError,
+    FileChecksumMismatch,
     ParamsError,
     PathOutsideRoot,
     PluginNotFound,
@@ -69,8 +70,9 @@ ERRORS: Final[dict[str, type[SynapseError]]] = {
     cls.__name__: cls
     for cls in (
         SynapseError, ConfigError, ParamsError, AnnotationError, PluginNotFound, ActionNotFound, UsageError,
-        ReleaseError, ChecksumMismatch, UnsafeArchive, EnvBuildError, ExecutionError, RunNotFound,
-        RunConflict, ResourceNotFound, ResourceConflict, BackendError, StorageError, PathOutsideRoot,
+        ReleaseError, ChecksumMismatch, FileChecksumMismatch, UnsafeArchive, EnvBuildError, ExecutionError,
+        RunNotFound, RunConflict, ResourceNotFound, ResourceConflict, BackendError, StorageError,
+        PathOutsideRoot,
     )
 }  # fmt: skip
 #: What a status without one of our error names likely means.

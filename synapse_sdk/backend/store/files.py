@@ -2,27 +2,36 @@
 
 A file is hashed while it is read, stored under ``data_files/<sha[:2]>/<sha256><suffix>`` in the
 storage (the default one unless named), and recorded as a data file with its size, sha256,
-MIME type and, for images, its width and height (measured once, here). The same bytes again
-give back the data file already recorded, so an interrupted upload or import simply runs again.
+MIME type and, for images, its width and height (measured once, here, for files whose name
+says image). The same bytes again give back the data file already recorded, so an interrupted
+upload or import simply runs again. ``upload_many`` does many files at once: one lookup per
+chunk of keys, the copies on a thread pool (``Storage.put_files``), one transaction for the
+records. A given sha256 is verified while the bytes are copied, before they become visible.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
+import os
+import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from synapse_sdk.errors import ResourceConflict, ResourceNotFound, StorageError, UsageError
+from synapse_sdk.errors import ResourceConflict, ResourceNotFound, StorageError, SynapseError, UsageError
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.store.resources import SqlResource
     from synapse_sdk.storage.base import Storage
 
 CHUNK = 1 << 20
+#: Keys (or checksums) looked up per query.
+LOOKUP = 500
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class EmbeddedFiles:
@@ -63,25 +72,103 @@ class EmbeddedFiles:
         name: str,
         storage: int | None = None,
         meta: Mapping[str, Any] | None = None,
+        checksum: str | None = None,
     ) -> dict[str, Any]:
-        """Store ``source`` (a path, or a binary stream) as a data file; the same bytes give the same file."""
-        record, provider = self.storage(storage)
+        """Store ``source`` (a path, or a binary stream) as a data file; the same bytes give the same file.
+
+        With ``checksum``, the bytes stored must hash to it, else ``FileChecksumMismatch`` and
+        nothing is recorded or stored; the file is read once, hashed while it is copied.
+        """
         with _local_copy(source) as path:
-            checksum, size = _sha256(path)
-            key = f"data_files/{checksum[:2]}/{checksum}{Path(name).suffix.lower()}"
-            existing = self.data_files.page({"storage": record["id"], "path": key}, limit=1)
-            if existing:
-                return existing[0]
-            provider.put_file(path, key)
-            item = {
-                "storage": record["id"], "path": key, "size": size, "checksum": checksum,
-                "mime_type": mimetypes.guess_type(name)[0], "name": Path(name).name,
-                "meta": {**image_size(path), **dict(meta or {})},
+            entry = {"path": path, "name": name, "checksum": checksum, "meta": meta or {}}
+            outcome = self.upload_many([entry], storage, workers=1)[0]
+        if isinstance(outcome, SynapseError):
+            raise outcome
+        return outcome
+
+    def upload_many(
+        self, files: Sequence[Mapping[str, Any]], storage: int | None = None, *, workers: int = 8
+    ) -> list[dict[str, Any] | SynapseError]:
+        """Store many local files as data files: one outcome per entry, in order (its record or its error).
+
+        Each entry is ``{"path", "name" (default: the path's name), "checksum" (sha256 or None),
+        "meta"}``. Files whose key is recorded already are not copied again; the others are
+        copied on ``workers`` threads (each read once, hashed and verified while copied), then
+        recorded in one transaction (a file recorded meanwhile by another upload is taken as it is).
+        """
+        record, provider = self.storage(storage)
+        outcomes: list[dict[str, Any] | SynapseError | None] = [None] * len(files)
+        planned: list[tuple[int, str, str, str, str | None]] = []  # (index, path, name, key, checksum)
+        for index, entry in enumerate(files):
+            try:
+                planned.append((index, *_plan(entry)))
+            except SynapseError as exc:
+                outcomes[index] = exc
+        found = self._recorded(record["id"], [key for *_, key, _ in planned])
+        to_copy: dict[str, tuple[int, str, str, str | None]] = {}
+        for index, path, name, key, checksum in planned:
+            if key not in found and key not in to_copy:
+                to_copy[key] = (index, path, name, checksum)
+        requests = [(path, key, checksum) for key, (_, path, _, checksum) in to_copy.items()]
+        stored = provider.put_files(requests, workers=workers) if requests else []
+        items: dict[str, dict[str, Any]] = {}
+        failed: dict[str, SynapseError] = {}
+        for (key, (index, path, name, _)), result in zip(to_copy.items(), stored, strict=True):
+            if isinstance(result, SynapseError):
+                missing = _missing(path) if isinstance(result, StorageError) else None
+                failed[key] = missing or result
+                continue
+            meta = files[index].get("meta") or {}
+            mime = _mime_type(name)
+            size = image_size(Path(path)) if mime is not None and mime.startswith("image/") else {}
+            items[key] = {
+                "storage": record["id"], "path": key, "size": result.size, "checksum": result.sha256,
+                "mime_type": mime, "name": os.path.basename(name), "meta": {**size, **dict(meta)},
             }  # fmt: skip
+        found.update(self._record(record["id"], items, failed))
+        for index, _path, _name, key, _ in planned:
+            outcomes[index] = found.get(key) or failed.get(key) or StorageError(f"{key}: not stored")
+        return [o if o is not None else StorageError("internal: no outcome") for o in outcomes]
+
+    def _recorded(self, storage_id: int, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The data files already recorded at ``keys`` in the storage, by key (a query per chunk)."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), LOOKUP):
+            chunk = unique[start : start + LOOKUP]
+            for row in self.data_files.page({"storage": storage_id, "path": chunk}, limit=len(chunk)):
+                found[row["path"]] = row
+        return found
+
+    def _record(
+        self, storage_id: int, items: dict[str, dict[str, Any]], failed: dict[str, SynapseError]
+    ) -> dict[str, dict[str, Any]]:
+        """Record ``items`` (by key) in one transaction; those another upload recorded meanwhile are theirs.
+
+        An item that fails validation is that file's error (in ``failed``); the others are still recorded.
+        """
+        spec = self.data_files.spec
+        rows: list[dict[str, Any]] = []
+        keys: list[str] = []
         try:
-            return self.data_files.create(item)
-        except ResourceConflict:  # another process stored the same bytes meanwhile
-            return self.data_files.page({"storage": record["id"], "path": key}, limit=1)[0]
+            rows, keys = spec.validate_many(list(items.values()), spec.name), list(items)
+        except SynapseError:  # find the bad ones: each is its own file's outcome
+            for key, item in items.items():
+                try:
+                    rows.extend(spec.validate_many([item], spec.singular))
+                    keys.append(key)
+                except SynapseError as exc:
+                    failed[key] = exc
+        theirs: dict[str, dict[str, Any]] = {}
+        for _attempt in range(5):
+            try:
+                created = self.data_files.insert_valid(rows, self.data_files.spec.name)
+                return {**theirs, **{row["path"]: row for row in created}}
+            except ResourceConflict:  # another upload recorded some of these keys since we looked
+                theirs.update(self._recorded(storage_id, keys))
+                kept = [(k, r) for k, r in zip(keys, rows, strict=True) if k not in theirs]
+                keys, rows = [k for k, _ in kept], [r for _, r in kept]
+        raise ResourceConflict("data files: the same files are recorded concurrently; upload them again")
 
     def open(self, data_file_id: int) -> BinaryIO:
         """The bytes of a data file, streamed from its storage."""
@@ -96,6 +183,43 @@ class EmbeddedFiles:
                 f"data file {data_file_id}: its bytes are not in storage {provider.name!r} at "
                 f"{data_file['path']!r}; upload the file again (POST data_files/upload/)"
             ) from None
+
+
+def _plan(entry: Mapping[str, Any]) -> tuple[str, str, str, str | None]:
+    """An upload entry's local path, name, content-addressed key and expected sha256.
+
+    Without a ``checksum``, the file is hashed first: the copy is then verified against that
+    hash, so a file that changes between the two reads is caught too.
+    """
+    path = os.fspath(entry["path"])
+    name = str(entry.get("name") or os.path.basename(path))
+    checksum = entry.get("checksum")
+    if checksum is None:
+        if not os.path.isfile(path):
+            raise _no_file(path)
+        checksum = _sha256(Path(path))[0]
+    elif not isinstance(checksum, str) or not _SHA256.fullmatch(checksum):
+        raise UsageError(f"{path}: checksum: expected a sha256 as 64 lowercase hex digits, got {checksum!r}")
+    return path, name, f"data_files/{checksum[:2]}/{checksum}{os.path.splitext(name)[1].lower()}", checksum
+
+
+def _no_file(path: str) -> UsageError:
+    return UsageError(f"{path}: no such file; give the path of a file to upload")
+
+
+def _missing(path: str) -> SynapseError | None:
+    """``UsageError`` when a copy failed because the file is not there (checked only then), else None."""
+    return _no_file(path) if not os.path.isfile(path) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _mime_by_suffix(suffix: str) -> str | None:
+    return mimetypes.guess_type(f"file{suffix}")[0]
+
+
+def _mime_type(name: str) -> str | None:
+    """The MIME type a file's name says (looked up once per suffix)."""
+    return _mime_by_suffix(os.path.splitext(name)[1])
 
 
 class _local_copy:  # noqa: N801 - a context manager used like a function

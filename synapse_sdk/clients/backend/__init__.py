@@ -18,12 +18,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.protocol import Backend, Resource
+    from synapse_sdk.errors import SynapseError
     from synapse_sdk.settings import Settings
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
 
 Record = dict[str, Any]
 Params = Mapping[str, Any] | None
+#: Checksums per query of :meth:`BackendClient.find_data_files` (64 hex digits + ``&checksum=`` each).
+FIND_CHUNK = 50
 
 
 class BackendClient:
@@ -131,13 +134,50 @@ class BackendClient:
         """Data collections."""
         return self._list("data_collections", params, list_all)
 
-    def create_data_file(self, file_path: str | Path, storage: int | None = None, **meta: Any) -> Record:
+    def create_data_file(
+        self, file_path: str | Path, storage: int | None = None, *, checksum: str | None = None, **meta: Any
+    ) -> Record:
         """Upload a local file into a storage (the default one unless ``storage``) as a data file.
 
-        Files are stored by content: the same bytes again give back the same data file.
+        Files are stored by content: the same bytes again give back the same data file. With
+        ``checksum`` (its sha256), bytes that hash otherwise raise ``FileChecksumMismatch`` (a
+        ``ChecksumMismatch``: the file changed while it was uploaded) and nothing is stored.
         """
         path = Path(file_path)
-        return self.backend.files.upload(path, name=path.name, storage=storage, meta=meta)
+        return self.backend.files.upload(path, name=path.name, storage=storage, meta=meta, checksum=checksum)
+
+    def create_data_files(
+        self, files: Sequence[Mapping[str, Any]], storage: int | None = None, *, workers: int = 8
+    ) -> list[Record | SynapseError]:
+        """Upload many local files as data files; one outcome per entry, in order.
+
+        Each entry is ``{"path": Path, "name": str (default: the path's name), "checksum": sha256
+        or None, "meta": dict}``; its outcome is the data file's record, or the error for that file
+        alone (a missing file, ``FileChecksumMismatch``, a storage failure): one bad file never
+        fails the others. ``workers`` files move at a time; files stored already are not sent again.
+        """
+        return self.backend.files.upload_many(list(files), storage, workers=workers)
+
+    def list_data_files(self, params: Params = None, list_all: bool = False) -> Any:
+        """Data files, e.g. ``{"storage": 1, "checksum": [...]}`` (a list means any of them)."""
+        return self._list("data_files", params, list_all)
+
+    def find_data_files(self, checksums: Iterable[str], storage: int | None = None) -> dict[str, Record]:
+        """The data files stored in ``storage`` (the default one when None) whose sha256 is one of
+        ``checksums``, by checksum; checksums with no data file are absent.
+
+        Queries :data:`FIND_CHUNK` checksums at a time (an HTTP query stays near 4 KB).
+        """
+        if storage is None:
+            storage = int(self.get_default_storage()["id"])
+        resource = self._r("data_files")
+        wanted = list(dict.fromkeys(checksums))
+        found: dict[str, Record] = {}
+        for start in range(0, len(wanted), FIND_CHUNK):
+            chunk = wanted[start : start + FIND_CHUNK]
+            for row in resource.iterate({"storage": storage, "checksum": chunk}):
+                found.setdefault(row["checksum"], row)
+        return found
 
     def get_data_file(self, data_file_id: int) -> Record:
         """One data file: storage, path, size, sha256, mime type."""

@@ -8,7 +8,9 @@ sha256 in ``X-Checksum-Sha256``. The data files' records are the generic routes'
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +22,13 @@ from starlette.concurrency import run_in_threadpool
 from synapse_sdk.backend.resources import RESOURCES
 from synapse_sdk.backend.server.openapi import ResourceDocs, query_param
 from synapse_sdk.backend.server.routes.bodies import json_response, path_id
-from synapse_sdk.errors import UsageError
+from synapse_sdk.errors import FileChecksumMismatch, UsageError
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def files_router() -> APIRouter:
-    """Bytes of data files: ``POST data_files/upload/?name=&storage=&meta=`` (the body is the file)
+    """Bytes of data files: ``POST data_files/upload/?name=&storage=&meta=&checksum=`` (the body is the file)
     and ``GET data_files/{id}/download/`` (streamed)."""
     router = APIRouter(tags=["data_files"])
     record = ResourceDocs(RESOURCES["data_files"]).record
@@ -42,14 +46,28 @@ def files_router() -> APIRouter:
             meta = None
         if not isinstance(meta, dict):
             raise UsageError('query.meta: expected a JSON object, like {"source": "camera-3"}')
+        expected = params.get("checksum") or None
+        if expected is not None and not _SHA256.fullmatch(expected):
+            raise UsageError(f"query.checksum: expected a sha256 (64 lowercase hex digits), got {expected!r}")
         with tempfile.TemporaryDirectory(prefix="synapse-upload-") as tmp:
             path = Path(tmp) / "body"
+            digest = hashlib.sha256()
             with open(path, "wb") as out:
                 async for chunk in request.stream():
+                    digest.update(chunk)
                     out.write(chunk)
+            actual = digest.hexdigest()
+            if expected is not None and actual != expected:
+                raise FileChecksumMismatch(
+                    f"{name}: expected sha256 {expected}, but the bytes received hash to {actual}: "
+                    "the file changed while it was uploaded; upload it again",
+                    path=name,
+                    expected=expected,
+                    actual=actual,
+                )
             files = request.app.state.backend.files
             stored = await run_in_threadpool(
-                lambda: files.upload(path, name=name, storage=storage, meta=meta)
+                lambda: files.upload(path, name=name, storage=storage, meta=meta, checksum=actual)
             )
         return json_response(stored, 201)
 
@@ -76,6 +94,9 @@ def files_router() -> APIRouter:
                 "storage", {"type": "integer"}, "the storage to store it in (default: the default one)"
             ),
             query_param("meta", {"type": "string"}, "a JSON object stored with the file"),
+            query_param(
+                "checksum", {"type": "string"}, "the sha256 the bytes must hash to (else 400, nothing stored)"
+            ),
         ],
         "requestBody": {
             "required": True,
