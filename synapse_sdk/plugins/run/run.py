@@ -214,6 +214,22 @@ class Run:
             )
         )
 
+    def log_data_file(self, file_info: Mapping[str, Any], status: Any) -> None:
+        """Record the outcome of one uploaded file (``UploadStatus``: success, skipped, failed)."""
+        self._log_outcome("upload_file", file_info, status)
+
+    def log_data_unit(
+        self, data_unit_id: Any, status: Any, data_unit_meta: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record the outcome of one data unit of an upload (created, found already, or failed)."""
+        info = {"id": data_unit_id, **(dict(data_unit_meta) if isinstance(data_unit_meta, Mapping) else {})}
+        self._log_outcome("upload_data_unit", info, status)
+
+    def _log_outcome(self, event: str, info: Mapping[str, Any], status: Any) -> None:
+        status_value = getattr(status, "value", status)
+        level = "WARNING" if str(status_value) == "failed" else "INFO"
+        self._append_log((time.time(), level, None, event, {**info, "status": status_value}))
+
     # -- plumbing -------------------------------------------------------------------------------
 
     def _odd_level(self, message: Any, level: Any) -> tuple[str, Any]:

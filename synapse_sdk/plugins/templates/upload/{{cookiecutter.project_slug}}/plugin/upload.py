@@ -1,99 +1,96 @@
-"""The ``upload`` action: copy files from a local folder into a destination, de-duplicated by sha256.
+"""The ``upload`` action: a ``BaseUploader`` that uploads photos with their captions as data units.
 
-Files whose content the destination already holds are skipped, so re-running an interrupted
-upload only copies what is missing. ``manifest.json`` in the destination lists every file with
-its sha256. Replace the copy with your storage provider's client to upload elsewhere.
+Run as generated, it uploads ``sample_data/`` (five small photos in ``image/``, a JSON caption
+each in ``caption/``, and ``metadata.csv``: a row per photo) into the platform's default storage,
+as data units of a sample data collection it creates on first use. Each data unit holds a photo
+and its caption; its ``meta`` is the photo's metadata row plus its size, which ``process_files``
+(this plugin's own step) measures.
 
-Left unset, ``source_path`` is the bundled sample_data/files and ``destination`` is ``uploads/``
-in the run's folder; paths the user passes are relative to the current folder, never to the
-plugin folder (a published release is read-only).
+Upload your own folder with ``{"path": "my_photos", "data_collection": 3}``: one sub-folder per
+file specification of the collection (``my_photos/image/``, ``my_photos/caption/``), files grouped
+into data units by name (``a.jpg`` + ``a.json``). Or give each specification its own folder with
+``"use_single_path": false, "assets": {"image": {"path": "...", "is_recursive": true}, ...}``.
+Files the storage holds already are not sent again: running an upload twice, or again after it
+was interrupted, only sends what is missing.
 """
 
-import hashlib
-import json
-import shutil
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-from synapse_sdk.plugins.categories.upload import UploadAction as BaseUploadAction
+from PIL import Image
+from pydantic import Field, model_validator
+from synapse_sdk.plugins.categories.upload import BaseUploader, UploadAction, UploadParams
 
-SAMPLE_FILES = Path(__file__).resolve().parents[1] / "sample_data" / "files"
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_COLLECTION = "{{ cookiecutter.name }} sample"
+SAMPLE_SPECIFICATIONS = [
+    {"name": "image", "file_type": "image", "is_required": True, "extensions": [".jpg", ".jpeg", ".png"]},
+    {"name": "caption", "file_type": "json", "extensions": [".json"]},
+]
 
 
-class UploadParams(BaseModel):
-    source_path: str | None = Field(
-        None,
-        description="The folder to upload (relative to the current folder). "
-        "Default: the bundled sample_data/files.",
+class SampleUploadParams(UploadParams):
+    name: str = Field("sample_upload", description="A name for this upload")
+    data_collection: int | None = Field(
+        None, description="A data collection id; default: the sample collection"
     )
-    destination: str | None = Field(
-        None,
-        description="The folder to copy into (relative to the current folder); pass the same one again "
-        "to resume an upload. Default: uploads/ in the run's folder.",
-    )
-    recursive: bool = Field(True, description="Include files in sub-folders")
-    extensions: list[str] = Field(default_factory=list, description="e.g. ['.jpg', '.png']; empty = all")
+    path: str | None = Field(None, description="The folder to upload; default: the bundled sample_data/")
+    min_side: int = Field(1, ge=1, description="Photos smaller than this (in pixels) are left out")
+
+    @model_validator(mode="after")
+    def _one_mode(self):
+        """No path means the sample data; anything else is checked as usual."""
+        if self.use_single_path and self.path is None and not self.assets:
+            return self
+        return UploadParams._one_mode(self)
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file's content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+class Uploader(BaseUploader):
+    """Measures each photo (its size goes into the data unit's meta) and leaves out tiny ones."""
+
+    params_model = SampleUploadParams
+
+    def process_files(self, files):
+        for group in files:
+            with Image.open(group["files"]["image"]) as image:
+                group["meta"]["width"], group["meta"]["height"] = image.size
+        return files
+
+    def filter_files(self, organized_file):
+        meta = organized_file["meta"]
+        small = min(meta["width"], meta["height"]) < self.extra_params["min_side"]
+        if small:
+            self.run.log_message(f"{organized_file['files']['image'].name}: smaller than min_side, left out")
+        return not small
+
+    @classmethod
+    def as_action(cls):
+        """The ``upload`` action that runs this uploader: ``SampleUploadAction``."""
+        return SampleUploadAction
 
 
-def user_path(path: str) -> Path:
-    """A path the user passed: absolute as given, relative to the current folder otherwise."""
-    return Path(path).expanduser().resolve()
+class SampleUploadAction(UploadAction):
+    """``UploadAction`` with this plugin's defaults: the sample data, into the sample collection."""
 
-
-class UploadAction(BaseUploadAction):
-    name = "upload"
-    params_model = UploadParams
-    progress_categories = {"upload": "Copying files"}
+    params_model = SampleUploadParams
+    uploader_class = Uploader
 
     def start(self):
-        source = SAMPLE_FILES if self.params["source_path"] is None else user_path(self.params["source_path"])
-        if not source.is_dir():
-            raise FileNotFoundError(f"source_path {source} is not a folder")
-        given = self.params["destination"]
-        destination = self.run.path / "uploads" if given is None else user_path(given)
-        destination.mkdir(parents=True, exist_ok=True)
-        pattern = "**/*" if self.params["recursive"] else "*"
-        extensions = {e.lower() for e in self.params["extensions"]}
-        files = [
-            p
-            for p in sorted(source.glob(pattern))
-            if p.is_file() and (not extensions or p.suffix.lower() in extensions)
-        ]
-        self.run.log_message(f"Uploading {len(files)} file(s) from {source} to {destination}")
+        params = dict(self.params)
+        if params["path"] is None and not params["assets"]:
+            params["path"] = str(SAMPLE_DATA)
+            params["excel_metadata_path"] = params["excel_metadata_path"] or str(SAMPLE_DATA / "metadata.csv")
+        if params["data_collection"] is None:
+            params["data_collection"] = self.sample_collection()
+        self.params = params
+        return super().start()
 
-        manifest_file = destination / "manifest.json"
-        manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
-        known = {entry["sha256"] for entry in manifest.values()}
-        uploaded = skipped = size = 0
-        for number, file in enumerate(files, start=1):
-            relative = file.relative_to(source).as_posix()
-            digest = sha256_of(file)
-            if digest in known:
-                skipped += 1
-                self.run.log_message(f"{relative}: same content already uploaded, skipped")
-            else:
-                target = destination / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, target)
-                manifest[relative] = {"sha256": digest, "size": file.stat().st_size}
-                known.add(digest)
-                uploaded += 1
-                size += file.stat().st_size
-            self.run.set_progress(number, len(files), "upload")
-        manifest_file.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        self.run.set_metrics({"uploaded": uploaded, "skipped": skipped, "bytes": size}, "upload")
-        return {
-            "status": "success",
-            "uploaded": uploaded,
-            "skipped": skipped,
-            "destination": str(destination),
-        }
+    def sample_collection(self):
+        """The id of the sample data collection, created on first use."""
+        found = self.client.list_data_collections({"name": SAMPLE_COLLECTION})["results"]
+        if found:
+            return found[0]["id"]
+        created = self.client.create_data_collection(
+            {"name": SAMPLE_COLLECTION, "file_specifications": SAMPLE_SPECIFICATIONS}
+        )
+        self.run.log_message(f"Created the data collection {SAMPLE_COLLECTION!r} ({created['id']})")
+        return created["id"]

@@ -1,0 +1,1 @@
+"""``BaseUploader``, the class upload plugins subclass (``templates/plugin.py``)."""
