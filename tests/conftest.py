@@ -59,6 +59,16 @@ def demo_plugin(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One real S3-compatible server for the session: ``weed mini`` on 127.0.0.1, stopped by pid."""
+    from tests.servers import SeaweedS3
+
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed") / "weed").start()
+    yield server
+    server.stop()
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run the real ``synapse`` console script in a subprocess."""

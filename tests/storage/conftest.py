@@ -1,4 +1,4 @@
-"""Storage fixtures: one real S3 server (SeaweedFS on 127.0.0.1) per session, a fresh bucket per test."""
+"""Storage fixtures: a fresh bucket per test on the session's S3 server (``s3_server`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,6 @@ import pytest
 
 from synapse_sdk.storage import LocalConfig, S3Config, get_storage
 from tests.servers import SeaweedS3
-
-
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """``weed mini`` for the whole session (ready in ~1 s), stopped by pid and removed at the end."""
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweed") / "weed").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

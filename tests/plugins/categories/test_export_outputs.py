@@ -10,17 +10,8 @@ import pytest
 
 from synapse_sdk.plugins.testing import run_action
 from tests.conftest import run_cli
-from tests.servers import SeaweedS3
 
 EXPORTS = Path("storages") / "default" / "exports"
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A real S3-compatible server (``weed mini`` on 127.0.0.1) for this module."""
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweed") / "weed").start()
-    yield server
-    server.stop()
 
 
 def test_an_export_to_an_s3_storage_is_published_there(

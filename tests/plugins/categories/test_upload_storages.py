@@ -32,14 +32,6 @@ def remote(backend_server):  # type: ignore[no-untyped-def]
     client.backend.close()
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """``weed mini`` on 127.0.0.1 for the session, stopped by pid at the end."""
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweed") / "weed").start()
-    yield server
-    server.stop()
-
-
 def s3_storage(client: BackendClient, server: SeaweedS3, bucket: str, **config: str) -> dict:
     """A platform storage for ``bucket`` on ``server``."""
     configuration = {
