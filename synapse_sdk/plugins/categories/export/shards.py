@@ -25,20 +25,18 @@ so ``resume: true`` goes on from there.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import importlib.util
 import inspect
 import os
-import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from synapse_sdk.errors import ExecutionError, ParamsError, UsageError
+from synapse_sdk.errors import ExecutionError
+from synapse_sdk.plugins.categories import sharding
 from synapse_sdk.plugins.categories.export.engine import ExportLoop, Tally
+from synapse_sdk.plugins.categories.sharding import RecordingRun, load_class
 
 if TYPE_CHECKING:
     from synapse_sdk.formats.writers import FormatWriter
@@ -46,46 +44,11 @@ if TYPE_CHECKING:
 
 #: Items per Ray task.
 CHUNK_SIZE: Final = 500
-#: The most shards an export takes.
-MAX_SHARDS: Final = 256
-#: The ``extra_params`` key.
-KEY: Final = "num_shards"
 
 
 def num_shards(params: dict[str, Any]) -> int:
-    """``extra_params.num_shards`` checked: an int 1..256 (1 when not given); ``ParamsError`` otherwise,
-    and for more than 1 without Ray installed."""
-    extra = params.get("extra_params")
-    value = extra.get(KEY, 1) if isinstance(extra, dict) else 1
-    if value is None:
-        return 1
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SHARDS:
-        raise ParamsError(
-            f"params.extra_params.{KEY}: expected a whole number from 1 to {MAX_SHARDS} (the Ray tasks "
-            f"that share the items), got {value!r}"
-        )
-    if value > 1 and importlib.util.find_spec("ray") is None:
-        raise ParamsError(
-            f"params.extra_params.{KEY}: {value} shards run as Ray tasks, and Ray is not installed; "
-            "install synapse-plugin-sdk[ray], or leave num_shards at 1"
-        )
-    return value
-
-
-class RecordingRun:
-    """What a shard's exporter reports on ``self.run``: every call kept, for the driver to replay."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        def call(*args: Any, **kwargs: Any) -> None:
-            self.calls.append((name, args, kwargs))  # list.append: safe from the copy threads
-
-        return call
+    """``extra_params.num_shards`` checked (see ``sharding.num_shards``)."""
+    return sharding.num_shards(params, "the items")
 
 
 class _ChunkLoop(ExportLoop):
@@ -106,7 +69,7 @@ def run_chunk(spec: dict[str, Any], chunk: list[tuple[int, Any, Any]]) -> dict[s
     """
     if spec.get("secrets"):
         os.environ.update(spec["secrets"])  # the backend's token, not shown in the runtime env
-    exporter_class = _exporter_class(spec["exporter"])
+    exporter_class: type[BaseExporter] = load_class(spec["exporter"])
     run = RecordingRun()
     root = Path(spec["root"])
     params = spec["params"]
@@ -121,20 +84,6 @@ def run_chunk(spec: dict[str, Any], chunk: list[tuple[int, Any, Any]]) -> dict[s
     loop = _ChunkLoop(exporter, root, paths, None, None, spec["total"], writer)
     loop.process(chunk)
     return {"records": loop.records, "calls": run.calls}
-
-
-def _exporter_class(name: tuple[str, str]) -> type[BaseExporter]:
-    """The exporter class ``(module, qualname)``: the SDK's, or the plugin's from the task's folder."""
-    module_name, qualname = name
-    if not module_name.startswith("synapse_sdk.") and Path("config.yaml").is_file():
-        folder = str(Path.cwd())  # Ray's copy of the plugin folder
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    found: type[BaseExporter] = obj
-    return found
 
 
 def _writer(exporter: BaseExporter, root: Path, classes: list[str] | None, part: str) -> FormatWriter | None:
@@ -190,7 +139,7 @@ class ShardedLoop(ExportLoop):
             while in_flight:
                 self._collect(*in_flight.popleft())
         except BaseException:
-            _cancel([ref for *_, ref in in_flight])
+            sharding.cancel(ref for *_, ref in in_flight)
             raise
         self._report(final=True)
         return self.tally
@@ -209,10 +158,7 @@ class ShardedLoop(ExportLoop):
                 f"{type(exc).__name__}: {ray_reason(exc)}; the items before it are recorded: run the "
                 "export again with resume: true to go on"
             ) from exc
-        run = self.exporter.run
-        for name, args, kwargs in outcome["calls"]:
-            with contextlib.suppress(Exception):  # reporting never fails the export
-                getattr(run, name)(*args, **kwargs)
+        sharding.replay(self.exporter.run, outcome["calls"])
         for record in outcome["records"]:
             self.recorded(record)
 
@@ -222,52 +168,6 @@ def _chunks(todo: Iterator[tuple[int, Any, Any]], size: int) -> Iterator[list[tu
         yield chunk
 
 
-def _cancel(refs: list[Any]) -> None:
-    import ray
-
-    for ref in refs:
-        with contextlib.suppress(Exception):
-            ray.cancel(ref, force=True)
-
-
 def remote_chunks(exporter: BaseExporter) -> tuple[Any, dict[str, str]]:
-    """``run_chunk`` as a Ray remote function, this process connected to the cluster, and the secrets
-    the tasks need: inside a Ray job its cluster (the job's runtime env inherited), else the one
-    ``SYNAPSE_RAY_ADDRESS`` names (the plugin folder uploaded)."""
-    import ray
-
-    from synapse_sdk.execution.ray.cluster import connect
-    from synapse_sdk.runtime_env.ray import (
-        backend_env_vars,
-        backend_secrets,
-        to_ray_runtime_env,
-        upload_working_dir,
-    )
-    from synapse_sdk.settings import Settings
-
-    settings = Settings.from_env()
-    options: dict[str, Any] = {"max_retries": 0, "num_cpus": 1}
-    if os.environ.get("RAY_ADDRESS"):  # the driver of a Ray job: the tasks inherit the job's runtime env
-        if not ray.is_initialized():
-            connect(os.environ["RAY_ADDRESS"])
-    elif settings.ray_address or ray.is_initialized():
-        if not ray.is_initialized():
-            connect(str(settings.ray_address))
-        action = getattr(exporter, "action", None)
-        if action is not None:
-            config = action.plugin_config
-            env = to_ray_runtime_env(
-                action.get_runtime_env(),
-                config.package_manager if config is not None else "pip",
-                extra_env_vars=backend_env_vars(settings),
-            )
-            try:
-                options["runtime_env"] = upload_working_dir(env)
-            except Exception as exc:
-                raise ExecutionError(f"cannot upload the plugin to Ray: {exc}") from exc
-    else:
-        raise UsageError(
-            f"params.extra_params.{KEY}: the shards run as Ray tasks, and no Ray cluster is set: run the "
-            "export on one (--ray-address / SYNAPSE_RAY_ADDRESS), or leave num_shards at 1"
-        )
-    return ray.remote(run_chunk).options(**options), backend_secrets(settings)
+    """``run_chunk`` as a Ray remote function and the secrets its tasks need (``sharding.ray_remote``)."""
+    return sharding.ray_remote(run_chunk, getattr(exporter, "action", None), "export")

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from synapse_sdk.errors import ParamsError
 from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.categories.base import Action
+from synapse_sdk.plugins.categories.extra_params import validate_lifting_extra_params
 
 if TYPE_CHECKING:
     from synapse_sdk.plugins.categories.export.templates.plugin import BaseExporter
@@ -60,10 +60,6 @@ class ExportParams(BaseModel):
         return self
 
 
-#: Fields of ``ExportParams`` itself: ``extra_params`` never sets them.
-_BASE_FIELDS = frozenset(ExportParams.model_fields)
-
-
 class ExportAction(Action):
     """Export items to a storage with ``exporter_class`` (``BaseExporter`` unless a plugin sets one).
 
@@ -85,21 +81,12 @@ class ExportAction(Action):
         (``output_format`` of the spec's ``CustomExportParams``) are validated as those fields."""
         from synapse_sdk.plugins.categories.export.shards import num_shards
 
-        model = cls.params_model
-        lifted = _lift_extra_params(model, params) if model is not None else params
-        try:
-            validated = super().validate_params(lifted)
+        def validate(lifted: dict[str, Any]) -> BaseModel | None:
+            validated = super(ExportAction, cls).validate_params(lifted)
             num_shards(params)
             return validated
-        except ParamsError as exc:
-            moved = [k for k in (params.get("extra_params") or {}) if k in lifted and k not in params]
-            # The filter's problems are found on the whole model: name them by their own key path.
-            message = (
-                str(exc).replace("params: filter.", "params.filter.").replace("; filter.", "; params.filter.")
-            )
-            for key in moved:
-                message = message.replace(f"params.{key}:", f"params.extra_params.{key}:")
-            raise ParamsError(message) from None
+
+        return validate_lifting_extra_params(validate, cls.params_model, ExportParams, params, _filter_paths)
 
     def start(self) -> Any:
         """Open the items and the destination, build the exporter and run its ``export()``."""
@@ -126,20 +113,6 @@ class ExportAction(Action):
         return exporter.export()
 
 
-def _lift_extra_params(model: type[BaseModel], params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with each ``extra_params`` key the model declares (beyond ``ExportParams``) set
-    at the top level too, so its value is validated there rather than replaced by the default."""
-    extra = params.get("extra_params")
-    if not isinstance(extra, dict):
-        return params
-    lifted = dict(params)
-    for key, value in extra.items():
-        if key in _BASE_FIELDS or key not in model.model_fields:
-            continue
-        if key in params and params[key] != value:
-            raise ParamsError(
-                f"params.{key}: given twice, as {params[key]!r} and as extra_params.{key} {value!r}; "
-                "give it once"
-            )
-        lifted[key] = value
-    return lifted
+def _filter_paths(message: str) -> str:
+    """The filter's problems are found on the whole model: name them by their own key path."""
+    return message.replace("params: filter.", "params.filter.").replace("; filter.", "; params.filter.")

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from synapse_sdk.errors import ParamsError
 from synapse_sdk.plugins.categories import Category
 from synapse_sdk.plugins.categories.base import Action
+from synapse_sdk.plugins.categories.extra_params import validate_lifting_extra_params
 
 if TYPE_CHECKING:
     from synapse_sdk.plugins.categories.upload.templates.plugin import BaseUploader
@@ -92,10 +92,6 @@ class UploadParams(BaseModel):
         return self
 
 
-#: Fields of ``UploadParams`` itself: ``extra_params`` never sets them.
-_BASE_FIELDS = frozenset(UploadParams.model_fields)
-
-
 class UploadAction(Action):
     """Upload files into a storage and a data collection with ``uploader_class`` (``BaseUploader``
     unless a plugin sets one); ``BaseUploader.as_action()`` binds a plugin's uploader to a subclass."""
@@ -117,22 +113,14 @@ class UploadAction(Action):
     def validate_params(cls, params: dict[str, Any]) -> BaseModel | None:
         """Validate params; ``extra_params`` keys that are fields of a subclassed params model are
         validated as those fields (as export's)."""
-        model = cls.params_model
-        lifted = _lift_extra_params(model, params) if model is not None else params
         from synapse_sdk.plugins.categories.upload.shards import num_shards
 
-        try:
-            validated = super().validate_params(lifted)
+        def validate(lifted: dict[str, Any]) -> BaseModel | None:
+            validated = super(UploadAction, cls).validate_params(lifted)
             num_shards(params)
             return validated
-        except ParamsError as exc:
-            moved = [k for k in (params.get("extra_params") or {}) if k in lifted and k not in params]
-            message = (
-                str(exc).replace("params: path:", "params.path:").replace("params: assets:", "params.assets:")
-            )
-            for key in moved:
-                message = message.replace(f"params.{key}:", f"params.extra_params.{key}:")
-            raise ParamsError(message) from None
+
+        return validate_lifting_extra_params(validate, cls.params_model, UploadParams, params, _mode_paths)
 
     def start(self) -> Any:
         """Check the params against the platform, find the files, run the uploader's hooks, upload."""
@@ -144,20 +132,6 @@ class UploadAction(Action):
         return upload(self, target, self.uploader_class or BaseUploader)
 
 
-def _lift_extra_params(model: type[BaseModel], params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with each ``extra_params`` key the model declares (beyond ``UploadParams``) set at
-    the top level too, so its value is validated there rather than replaced by the default."""
-    extra = params.get("extra_params")
-    if not isinstance(extra, dict):
-        return params
-    lifted = dict(params)
-    for key, value in extra.items():
-        if key in _BASE_FIELDS or key not in model.model_fields:
-            continue
-        if key in params and params[key] != value:
-            raise ParamsError(
-                f"params.{key}: given twice, as {params[key]!r} and as extra_params.{key} {value!r}; "
-                "give it once"
-            )
-        lifted[key] = value
-    return lifted
+def _mode_paths(message: str) -> str:
+    """The mode's problems are found on the whole model: name them by their own key path."""
+    return message.replace("params: path:", "params.path:").replace("params: assets:", "params.assets:")

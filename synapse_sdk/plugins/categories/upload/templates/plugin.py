@@ -21,12 +21,12 @@ into the plugin's ``upload`` action.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from synapse_sdk.plugins.categories.plugin_class import bound_action, declared_params_model
 from synapse_sdk.plugins.categories.upload.actions.upload import UploadAction, UploadParams
 
 #: A data unit's files before upload: ``{"files": {spec_name: Path}, "meta": {...}}``.
@@ -209,46 +209,13 @@ class BaseUploader:
     def declared_params_model(cls) -> type[UploadParams]:
         """``params_model`` when the uploader sets it, else the one ``UploadParams`` subclass its
         module defines, else ``UploadParams``."""
-        for klass in cls.__mro__:
-            if klass is BaseUploader:
-                break
-            if "params_model" in klass.__dict__:
-                return cls.params_model
-        module = sys.modules.get(cls.__module__)
-        found = [
-            value for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, UploadParams) and value is not UploadParams
-            and value.__module__ == cls.__module__
-        ] if module is not None else []  # fmt: skip
-        if len(found) > 1:
-            from synapse_sdk.errors import ConfigError
-
-            names = ", ".join(sorted(model.__name__ for model in found))
-            raise ConfigError(
-                f"{cls.__module__}: defines several upload params models ({names}); set "
-                f"params_model on {cls.__qualname__} to the one it takes"
-            )
-        return found[0] if found else cls.params_model
+        found: type[UploadParams] = declared_params_model(cls, BaseUploader, UploadParams, "upload")
+        return found
 
     @classmethod
     def as_action(cls) -> type[UploadAction]:
         """The ``upload`` action class that runs this uploader (one per uploader class)."""
-        action = cls.__dict__.get("_action_class")
-        if action is None:
-            action = type(
-                cls.__name__,
-                (UploadAction,),
-                {
-                    "__module__": cls.__module__,
-                    "__qualname__": cls.__qualname__,
-                    "__doc__": cls.__doc__,
-                    "uploader_class": cls,
-                    "params_model": cls.declared_params_model(),
-                    "is_category_base": False,
-                },
-            )
-            cls._action_class = action  # type: ignore[attr-defined]
-        return action
+        return bound_action(cls, UploadAction, "uploader_class")
 
 
 def _copied(group: FileGroupDict) -> FileGroupDict:
