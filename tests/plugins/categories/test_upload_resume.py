@@ -70,6 +70,7 @@ def test_a_finished_upload_run_again_sends_nothing(upload_plugin, tmp_path, syna
     assert (result["uploaded"], result["skipped"], result["bytes_uploaded"]) == (0, 11, 0)
     assert (result["data_units_created"], result["data_units_existing"]) == (0, 6)
     assert again.metrics["data_file"]["success"] == 0 and again.metrics["data_file"]["skipped"] == 11
+    assert {unit["status"] for unit in again.events("upload_data_unit")} == {"skipped"}  # found, not made
     assert stored_files(storage) == before and len(units_of(client, collection["id"])) == 6
 
 

@@ -207,11 +207,12 @@ class Batches:
             return
         size = self.params["creating_data_unit_batch_size"]
         by_sum, created = ensure_data_units(self.client, self.target.collection["id"], rows, size)
-        self.tally.units["created"] += created
-        self.tally.units["existing"] += len(rows) - created
+        self.tally.units["created"] += len(created)
+        self.tally.units["existing"] += len(rows) - len(created)
         ids = [by_sum[row["checksum"]]["id"] for row in rows]
-        for unit_id, unit in zip(ids, units, strict=True):
-            self.run.log_data_unit(unit_id, UploadStatus.SUCCESS, {"key": unit.label})
+        for row, unit_id, unit in zip(rows, ids, units, strict=True):
+            status = UploadStatus.SUCCESS if row["checksum"] in created else UploadStatus.SKIPPED
+            self.run.log_data_unit(unit_id, status, {"key": unit.label})
         if self.target.project is not None:
             made = ensure_tasks(self.client, self.target.project["id"], ids)
             self.tally.tasks["created"] += made

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 
 def ensure_data_units(
     client: BackendClient, collection: int, rows: Sequence[dict[str, Any]], batch_size: int
-) -> tuple[dict[str, dict[str, Any]], int]:
-    """The data units of ``rows`` (each with its ``checksum``) by checksum, and how many were created."""
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The data units of ``rows`` (each with its ``checksum``) by checksum, and the checksums of those
+    created here (the others existed)."""
     wanted = list(dict.fromkeys(row["checksum"] for row in rows))
     by_sum = _units(client, collection, wanted)
-    created = 0
+    created: set[str] = set()
     new = list({row["checksum"]: row for row in rows if row["checksum"] not in by_sum}.values())
     for start in range(0, len(new), batch_size):
         chunk = new[start : start + batch_size]
@@ -34,7 +35,7 @@ def ensure_data_units(
             by_sum.update(_units(client, collection, [row["checksum"] for row in chunk]))
             rest = [row for row in chunk if row["checksum"] not in by_sum]
             made = client.create_data_units(rest) if rest else []
-        created += len(made)
+        created.update(unit["checksum"] for unit in made)
         by_sum.update((unit["checksum"], unit) for unit in made)
     return by_sum, created
 
