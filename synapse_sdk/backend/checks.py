@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, TypeAdapter, ValidationError
 
-from synapse_sdk.backend.spec import ItemName, first_error
+from synapse_sdk.backend.spec import ItemName, first_error, item_namer
 from synapse_sdk.errors import UsageError
 
 
@@ -43,6 +43,32 @@ def check_annotations(rows: list[dict[str, Any]], name: ItemName) -> None:
         index, data = found[exc.errors(include_url=False)[0]["loc"][0]]  # type: ignore[index]  # a list position
         validate_annotation(data, where=f"{name(index)}.data")  # raises, naming the item and the field
         raise UsageError(f"{name(index)}.data: {first_error(exc, 'data')}") from None
+
+
+def check_predictions(rows: list[dict[str, Any]], name: ItemName) -> None:
+    """Each prediction's ``data`` is DM v2, and its ``scores`` name annotations it has."""
+    for index, row in enumerate(rows):
+        predictions = row.get("predictions") or []
+        if not predictions:
+            continue
+        where = f"{name(index)}.predictions"
+        check_annotations([{"data": p["data"]} for p in predictions], item_namer(where, indexed=True))
+        for number, prediction in enumerate(predictions):
+            scores = prediction.get("scores") or {}
+            ids = {
+                item.get("id")
+                for image in prediction["data"].get("images") or []
+                for items in image.values()
+                if isinstance(items, list)
+                for item in items
+                if isinstance(item, dict)
+            }
+            unknown = sorted(set(scores) - ids)
+            if unknown:
+                raise UsageError(
+                    f"{where}[{number}].scores: {unknown[0]!r} is no annotation id of its data; "
+                    "give a score per annotation id"
+                )
 
 
 def check_file_specifications(rows: list[dict[str, Any]], name: ItemName) -> None:

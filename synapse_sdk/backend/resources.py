@@ -81,11 +81,12 @@ PROJECTS = _spec(
 )  # fmt: skip
 TASKS = _spec(
     "tasks", "task", schemas.TaskIn,
-    defaults={"data_unit": None, "status": "pending", "data": None, "tags": []},
-    json_fields=frozenset({"data", "tags"}), filters=("project", "status", "data_unit", "assignment"),
-    extra_filters={"assignment": schemas.Id},
-    updatable=("status", "data", "tags"), references={"project": "projects", "data_unit": "data_units"},
-    has_updated_at=True, checks=(checks.check_annotations,),
+    defaults={"data_unit": None, "status": "pending", "data": None, "tags": [], "predictions": []},
+    json_fields=frozenset({"data", "tags", "predictions"}),
+    filters=("project", "status", "data_unit", "assignment"), extra_filters={"assignment": schemas.Id},
+    updatable=("status", "data", "tags", "predictions"),
+    references={"project": "projects", "data_unit": "data_units"},
+    has_updated_at=True, checks=(checks.check_annotations, checks.check_predictions),
 )  # fmt: skip
 ASSIGNMENTS = _spec(
     "assignments", "assignment", schemas.AssignmentIn,

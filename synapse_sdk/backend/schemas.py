@@ -421,14 +421,33 @@ class ProjectIn(TypedDict):
 
 
 @with_config(ConfigDict(extra="forbid"))
+class Prediction(TypedDict):
+    """A model's pre-annotation of a task, kept beside the task's own annotation (never in it).
+
+    ``data`` is DM v2; ``scores`` maps its annotation ids to the model's confidence (0..1);
+    ``source`` names the model (``opencv:haarcascade_frontalface_default``, ``plugin:digits@1.0``).
+    """
+
+    source: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    data: Annotation
+    scores: NotRequired[dict[str, Annotated[float, Field(ge=0, le=1)]]]
+    #: The mean score of the prediction (None: the model gives none).
+    score: NotRequired[Annotated[float, Field(ge=0, le=1)] | None]
+    #: The run that made it.
+    run: NotRequired[str | None]
+
+
+@with_config(ConfigDict(extra="forbid"))
 class TaskIn(TypedDict):
-    """One data unit to annotate in a project; ``data`` is its annotation (DM v2)."""
+    """One data unit to annotate in a project; ``data`` is its annotation (DM v2), ``predictions``
+    the pre-annotations models made of it."""
 
     project: Id
     data_unit: NotRequired[Id | None]
     status: NotRequired[Literal["pending", "in_progress", "completed", "reviewed", "rejected"]]
     data: NotRequired[Annotation | None]
     tags: NotRequired[list[str]]
+    predictions: NotRequired[Annotated[list[Prediction], Field(max_length=100)]]
 
 
 @with_config(ConfigDict(extra="forbid"))

@@ -432,6 +432,7 @@ def test_tasks_stream_across_pages_and_filter(client, uid):
         "status": "completed",
         "data": box(7.0),
         "tags": [],
+        "predictions": [],
         "created_at": tasks[7]["created_at"],
         "updated_at": tasks[7]["created_at"],
     }
@@ -522,14 +523,16 @@ def test_tasks_refuse_what_a_user_would_not_expect(client, uid):
     assert changed["updated_at"] >= task["updated_at"]
     with pytest.raises(
         UsageError,
-        match=exact(f"tasks/{task['id']}.project: cannot be changed; changeable: status, data, tags"),
+        match=exact(
+            f"tasks/{task['id']}.project: cannot be changed; changeable: status, data, tags, predictions"
+        ),
     ):
         client.update_task(task["id"], {"project": other.project["id"]})
     with pytest.raises(
         UsageError,
         match=exact(
             f"tasks/{task['id']}.stat: cannot be changed (did you mean "
-            "'status'?); changeable: status, data, tags"
+            "'status'?); changeable: status, data, tags, predictions"
         ),
     ):
         client.update_task(task["id"], {"stat": "completed"})
@@ -909,3 +912,22 @@ def test_both_backends_give_identical_records_and_errors(tmp_path):
         "ResourceConflict",
         "ResourceNotFound",
     ]
+
+
+def test_a_task_keeps_model_predictions_beside_its_own_annotation(client, uid):
+    setup = setup_project(client, uid, units=1)
+    (task,) = client.create_tasks([{"project": setup.project["id"], "data_unit": setup.units[0]["id"]}])
+    prediction = {"source": "opencv:haarcascade_frontalface_default", "data": box(3.0),
+                  "scores": {"b1": 0.9}, "score": 0.9, "run": "r1"}  # fmt: skip
+
+    updated = client.update_task(task["id"], {"predictions": [prediction]})
+
+    assert updated["predictions"] == [prediction] and updated["data"] is None
+    assert client.get_task(task["id"])["predictions"] == [prediction]
+    wrong = {**prediction, "scores": {"nope": 0.5}}
+    with pytest.raises(UsageError, match=r"predictions\[0\]\.scores: 'nope' is no annotation id of its data"):
+        client.update_task(task["id"], {"predictions": [wrong]})
+    with pytest.raises(AnnotationError, match=r"predictions\[0\]\.data: images\[0\]\.bounding_box\[0\]\.id"):
+        client.update_task(
+            task["id"], {"predictions": [{**prediction, "data": {"images": [{"bounding_box": [{}]}]}}]}
+        )

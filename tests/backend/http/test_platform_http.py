@@ -227,7 +227,7 @@ def test_without_the_token_every_platform_route_is_401(server, headers):
             {"project": 2},
             400,
             "tasks/1.project",
-            "cannot be changed; changeable: status, data, tags",
+            "cannot be changed; changeable: status, data, tags, predictions",
         ),
         ("GET", "/tasks/999999999/", None, 404, None, None),
         (
