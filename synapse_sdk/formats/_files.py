@@ -13,7 +13,9 @@ journal of their own (:func:`journal_part`: ``samples-<part>.jsonl`` beside ``sa
 A writer that writes per sample uses the cheaper forms of the same operations: :class:`LabelFiles`
 (:func:`write_atomic` without pathlib, remembering the folders it made), :class:`Journal` (the
 journal kept open, one ``write`` per line) and :func:`iter_journal` (:func:`read_journal`'s
-records one at a time, holding 8 bytes per sample index rather than the records).
+records one at a time, holding 8 bytes per sample index rather than the records). Those two
+encode and parse the lines with pydantic's JSON (``to_json``/``from_json``, the same values as
+``json`` reads and writes, several times faster).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from collections.abc import Iterator
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, Final
+
+from pydantic_core import from_json, to_json
 
 from synapse_sdk.errors import AnnotationError
 
@@ -129,9 +133,9 @@ class Journal:
         self._finalizer: weakref.finalize[Any, Journal] | None = None
 
     def append(self, index: int, record: dict[str, Any]) -> None:
-        """Append one sample's record, as :func:`append_journal` does."""
-        line = json.dumps({"index": index, **record}, ensure_ascii=False, separators=(",", ":"))
-        data = (line + "\n").encode()
+        """Append one sample's record, as :func:`append_journal` does (the same JSON values, encoded
+        by pydantic's serializer, a few times faster than ``json.dumps``)."""
+        data = to_json({"index": index, **record}, inf_nan_mode="constants") + b"\n"
         if self._pid != os.getpid():
             self._open()
         written = os.write(self._descriptor, data)
@@ -182,9 +186,18 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
 
 def iter_journal(path: Path) -> Iterator[dict[str, Any]]:
     """:func:`read_journal`'s records (the journal and its parts, by sample index, the last line of
-    each index winning) one at a time. One pass over the files notes where the last line of each
-    index is (8 bytes per index, not the records); a second reads those lines in index order.
-    Sample indexes are those of an export's stream: whole numbers from 0."""
+    each index winning) one at a time, holding 8 bytes per sample index rather than the records."""
+    for line in iter_journal_lines(path):
+        # Keys only: a cache of the values (every sample's names) would grow with the journal.
+        yield from_json(line, cache_strings="keys")
+
+
+def iter_journal_lines(path: Path) -> Iterator[bytes]:
+    """The lines :func:`iter_journal` parses, unparsed (for a pass that needs only some of them).
+
+    One pass over the files notes where the last line of each index is (8 bytes per index);
+    a second reads those lines in index order. Sample indexes are those of an export's stream:
+    whole numbers from 0."""
     files = journal_files(path)
     count = len(files)
     where = array("q")  # by sample index: offset * count + file number of its last line; -1 none
@@ -212,7 +225,7 @@ def iter_journal(path: Path) -> Iterator[dict[str, Any]]:
             else:
                 streams.move_to_end(number)
             found.seek(offset)
-            yield json.loads(found.readline())
+            yield found.readline()
     finally:
         for stream in streams.values():
             stream.close()

@@ -375,8 +375,24 @@ _Object = tuple[str, Sequence[float], list[list[tuple[float, float]]], bool, str
 
 def _objects(image: ImageAnnotations) -> Iterator[_Object]:
     """The COCO objects of an image: (class, box, polygons, is crowd, box id), boxes first, in their order."""
-    boxes = {box.id: box for box in image.bounding_box}
-    polygons = {polygon.id: polygon for polygon in image.polygon}
+    parts, claimed = _box_parts(image) if image.group else ({}, set())
+    polygons = {polygon.id: polygon for polygon in image.polygon} if parts else {}
+    for box in image.bounding_box:
+        crowd = bool(box.attrs) and any(a.name == "iscrowd" and bool(a.value) for a in box.attrs)
+        outline = [polygons[p].data for p in parts[box.id]] if box.id in parts else []
+        yield box.classification, box.data, outline, crowd, box.id
+    for polygon in image.polygon:
+        if polygon.id not in claimed:
+            xs, ys = [x for x, _ in polygon.data], [y for _, y in polygon.data]
+            extent = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+            crowd = any(a.name == "iscrowd" and bool(a.value) for a in polygon.attrs)
+            yield polygon.classification, extent, [polygon.data], crowd, None
+
+
+def _box_parts(image: ImageAnnotations) -> tuple[dict[str, list[str]], set[str]]:
+    """The polygons grouped with each box (a group holding that box alone), and every polygon so claimed."""
+    boxes = {box.id for box in image.bounding_box}
+    polygons = {polygon.id for polygon in image.polygon}
     parts: dict[str, list[str]] = {}
     claimed: set[str] = set()
     for group in image.group:
@@ -384,15 +400,7 @@ def _objects(image: ImageAnnotations) -> Iterator[_Object]:
         if len(members) == 1 and members[0] not in parts:
             parts[members[0]] = [m for m in group.data if m in polygons and m not in claimed]
             claimed.update(parts[members[0]])
-    for box in image.bounding_box:
-        crowd = any(a.name == "iscrowd" and bool(a.value) for a in box.attrs)
-        yield box.classification, box.data, [polygons[p].data for p in parts.get(box.id, [])], crowd, box.id
-    for polygon in image.polygon:
-        if polygon.id not in claimed:
-            xs, ys = [x for x, _ in polygon.data], [y for _, y in polygon.data]
-            extent = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-            crowd = any(a.name == "iscrowd" and bool(a.value) for a in polygon.attrs)
-            yield polygon.classification, extent, [polygon.data], crowd, None
+    return parts, claimed
 
 
 def _area(points: Sequence[tuple[float, float]]) -> float:

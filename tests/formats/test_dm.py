@@ -269,3 +269,14 @@ def test_importing_the_formats_pulls_in_nothing_heavy():
         name.split(".")[0] for name in json.loads(subprocess.check_output([sys.executable, "-c", code]))
     }
     assert not loaded & {"pycocotools", "numpy", "ray", "fastapi", "httpx", "rich", "fsspec"}
+
+
+def test_trusted_data_skips_the_checks_across_annotations_but_not_the_fields():
+    twice = {"images": [{"bounding_box": [BOX, {**BOX, "classification": "bus"}]}]}
+    with pytest.raises(AnnotationError, match="already the id of"):
+        validate_annotation(twice, where="task 1")
+    # Stored by the platform, so checked already: the same models, without the cross checks again.
+    assert len(validate_annotation(twice, where="task 1", trusted=True).images[0].bounding_box) == 2
+    flat = {"images": [{"bounding_box": [{**BOX, "data": [1, 2, 0, 4]}]}]}
+    with pytest.raises(AnnotationError, match="width and height > 0"):
+        validate_annotation(flat, where="task 1", trusted=True)

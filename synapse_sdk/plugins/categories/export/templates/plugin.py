@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from synapse_sdk.errors import ExecutionError
 from synapse_sdk.plugins.categories.export.actions.export import ExportAction, ExportParams
-from synapse_sdk.plugins.categories.export.engine import ExportLoop, Tally, counted, sha256_of
+from synapse_sdk.plugins.categories.export.engine import (
+    ExportLoop,
+    Tally,
+    counted,
+    frozen_heap,
+    sha256_of,
+)
 from synapse_sdk.plugins.categories.export.enums import ExportStatus
 from synapse_sdk.plugins.categories.export.folders import ExportFolders
 from synapse_sdk.plugins.categories.export.manifest import MANIFEST_NAME, Manifest, ManifestState
@@ -111,7 +117,7 @@ class BaseExporter(ExportFolders):
         if isinstance(files, Mapping):
             for key in ("file_name", "file_name_original", "path", "url"):
                 if files.get(key):
-                    return Path(str(files[key]).split("?", 1)[0]).name
+                    return _base_name(str(files[key]).split("?", 1)[0])
         raise ValueError(f"cannot tell the file name from files={files!r}; add 'file_name_original'")
 
     def setup_output_directories(
@@ -246,9 +252,10 @@ class BaseExporter(ExportFolders):
                 )  # fmt: skip
             else:
                 loop = ExportLoop(self, export_path, paths, manifest, state, total, writer)
-            tally = loop.run(items)
-            if writer is not None:
-                writer.close()
+            with frozen_heap():
+                tally = loop.run(items)
+                if writer is not None:
+                    writer.close()
             self.additional_file_saving(export_path)
             error_file = self._save_error_list(export_path, tally)
         except BaseException:
@@ -381,6 +388,14 @@ def as_result(converted: Any, item: Any, item_id: Any) -> dict[str, Any]:
     if isinstance(converted, dict) and "data" in converted and "id" in converted:
         return {"files": files, **converted}
     return {"id": item_id, "files": files or {"file_name_original": f"{item_id}.json"}, "data": converted}
+
+
+def _base_name(path: str) -> str:
+    """``Path(path).name``, without building a path for the usual ``folder/name.ext``."""
+    name = path.rpartition("/")[2]
+    if name and name != "." and "\\" not in name:
+        return name
+    return Path(path).name  # a trailing "/" or "." (pathlib drops them), or a Windows separator
 
 
 def _writers() -> Mapping[str, type[FormatWriter]]:
