@@ -17,7 +17,6 @@ into the plugin's ``export`` action.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -36,6 +35,7 @@ from synapse_sdk.plugins.categories.export.folders import ExportFolders
 from synapse_sdk.plugins.categories.export.manifest import MANIFEST_NAME, Manifest, ManifestState
 from synapse_sdk.plugins.categories.export.originals import copy_original
 from synapse_sdk.plugins.categories.export.shards import num_shards
+from synapse_sdk.plugins.categories.plugin_class import bound_action, declared_params_model
 
 if TYPE_CHECKING:
     from synapse_sdk.clients.backend import BackendClient
@@ -340,46 +340,13 @@ class BaseExporter(ExportFolders):
     def declared_params_model(cls) -> type[ExportParams]:
         """The params model: ``params_model`` when the exporter sets it, else the one ``ExportParams``
         subclass its module defines (the spec's ``CustomExportParams`` beside its ``Exporter``)."""
-        for klass in cls.__mro__:
-            if klass is BaseExporter:
-                break
-            if "params_model" in klass.__dict__:
-                return cls.params_model
-        module = sys.modules.get(cls.__module__)
-        found = [
-            value for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, ExportParams) and value is not ExportParams
-            and value.__module__ == cls.__module__
-        ] if module is not None else []  # fmt: skip
-        if len(found) > 1:
-            from synapse_sdk.errors import ConfigError
-
-            names = ", ".join(sorted(model.__name__ for model in found))
-            raise ConfigError(
-                f"{cls.__module__}: defines several export params models ({names}); set "
-                f"params_model on {cls.__qualname__} to the one it takes"
-            )
-        return found[0] if found else cls.params_model
+        found: type[ExportParams] = declared_params_model(cls, BaseExporter, ExportParams, "export")
+        return found
 
     @classmethod
     def as_action(cls) -> type[ExportAction]:
         """The ``export`` action class that runs this exporter (one per exporter class)."""
-        action = cls.__dict__.get("_action_class")
-        if action is None:
-            action = type(
-                cls.__name__,
-                (ExportAction,),
-                {
-                    "__module__": cls.__module__,
-                    "__qualname__": cls.__qualname__,
-                    "__doc__": cls.__doc__,
-                    "exporter_class": cls,
-                    "params_model": cls.declared_params_model(),
-                    "is_category_base": False,
-                },
-            )
-            cls._action_class = action  # type: ignore[attr-defined]
-        return action
+        return bound_action(cls, ExportAction, "exporter_class")
 
 
 def as_result(converted: Any, item: Any, item_id: Any) -> dict[str, Any]:
