@@ -24,35 +24,6 @@ from tests.servers import BackendServer
 MISSING = 999_999_999  # an id no test creates
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = BackendServer(tmp_path_factory.mktemp("platform") / "home").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["embedded", "http"])
-def client(request, tmp_path):
-    """The same contract, run against the embedded platform and against the HTTP server."""
-    if request.param == "embedded":
-        found = BackendClient(backend=EmbeddedBackend(tmp_path / "home" / "synapse.db"))
-    else:
-        server = request.getfixturevalue("server")
-        found = BackendClient(server.url, access_token=server.token)
-    yield found
-    found.backend.close()
-
-
-@pytest.fixture
-def stored(client, request):
-    """The database behind ``client``, read directly (the server's file, for ``http``)."""
-    if isinstance(client.backend, EmbeddedBackend):
-        yield client.backend
-        return
-    with EmbeddedBackend(request.getfixturevalue("server").home / "synapse.db") as backend:
-        yield backend
-
-
 @pytest.fixture
 def uid() -> str:
     """A prefix that keeps this test's names apart on the shared server."""

@@ -18,35 +18,6 @@ import pytest
 from synapse_sdk.backend.store import EmbeddedBackend
 from synapse_sdk.clients.backend import FIND_CHUNK, BackendClient
 from synapse_sdk.errors import FileChecksumMismatch, SynapseError, UsageError
-from tests.servers import BackendServer
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = BackendServer(tmp_path_factory.mktemp("upload") / "home").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["embedded", "http"])
-def client(request, tmp_path):
-    if request.param == "embedded":
-        found = BackendClient(backend=EmbeddedBackend(tmp_path / "home" / "synapse.db"))
-    else:
-        server = request.getfixturevalue("server")
-        found = BackendClient(server.url, access_token=server.token)
-    yield found
-    found.backend.close()
-
-
-@pytest.fixture
-def stored(client, request):
-    """The embedded backend behind ``client`` (the server's database, for ``http``)."""
-    if isinstance(client.backend, EmbeddedBackend):
-        yield client.backend
-        return
-    with EmbeddedBackend(request.getfixturevalue("server").home / "synapse.db") as backend:
-        yield backend
 
 
 def write_files(folder: Path, count: int, suffix: str = ".bin") -> list[dict]:
