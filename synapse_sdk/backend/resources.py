@@ -70,7 +70,7 @@ DATA_UNITS = _spec(
     "data_units", "data unit", schemas.DataUnitIn,
     defaults={"meta": {}, "checksum": None},
     json_fields=frozenset({"files", "meta"}), filters=("data_collection", "checksum", "id"),
-    extra_filters={"id": schemas.Id}, updatable=("meta",),
+    extra_filters={"id": schemas.Id}, updatable=("meta", "files"),
     references={"data_collection": "data_collections"}, checks=(checks.fill_unit_checksum,),
 )  # fmt: skip
 PROJECTS = _spec(

@@ -195,6 +195,10 @@ class BackendClient:
         """One data unit."""
         return self._r("data_units").get(data_unit_id)
 
+    def update_data_unit(self, data_unit_id: int, data: Mapping[str, Any]) -> Record:
+        """Change a data unit's ``meta`` or ``files`` (its identity, ``checksum``, stays its first files')."""
+        return self._r("data_units").update(data_unit_id, data)
+
     def list_data_units(self, params: Params = None, list_all: bool = False) -> Any:
         """Data units, e.g. ``{"data_collection": 3}``."""
         return self._list("data_units", params, list_all)
@@ -226,7 +230,7 @@ class BackendClient:
         return self._list("tasks", params, list_all)
 
     def update_task(self, task_id: int, data: Mapping[str, Any]) -> Record:
-        """Change a task's ``status``, ``data`` or ``tags``."""
+        """Change a task's ``status``, ``data``, ``tags`` or ``predictions``."""
         return self._r("tasks").update(task_id, data)
 
     def annotate_task_data(self, task_id: int, data: Mapping[str, Any]) -> Record:
