@@ -141,7 +141,7 @@ def test_prompted_actions_are_checked_against_the_category(tmp_path: Path) -> No
     folder = tmp_path / "synapse-tasks-plugin"
     assert list(PluginConfig.load(folder).actions) == ["to_task"]
     assert sorted(p.name for p in (folder / "plugin").glob("*.py")) == [
-        "__init__.py", "data_units.py", "test_to_task.py", "to_task.py",
+        "__init__.py", "sample.py", "test_to_task.py", "to_task.py",
     ]  # fmt: skip
     record = json.loads((folder / ".synapse-template.json").read_text())
     assert record["answers"]["actions"] == ["to_task"]

@@ -1,4 +1,4 @@
-"""Storage fixtures: a fresh bucket per test on the session's S3 server (``s3_server`` in tests/conftest.py)."""
+"""Storage fixtures: a fresh bucket per test on the session's S3 server (``s3_server``, tests/conftest.py)."""
 
 from __future__ import annotations
 

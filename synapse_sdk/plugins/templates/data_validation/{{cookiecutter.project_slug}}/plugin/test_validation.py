@@ -1,10 +1,12 @@
-"""Tests of the ``validation`` action, using sample_data/dataset.json (which has known problems)."""
+"""Tests of the ``validation`` action, on the sample project it imports from sample_data/."""
 
 import json
 from pathlib import Path
 
+from synapse_sdk.clients.backend import get_backend_client
+from synapse_sdk.plugins.testing import embedded_backend
+
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
-CLEAN = [{"id": 1, "width": 10, "height": 10, "annotations": []}]
 
 
 def plugin_files():
@@ -16,40 +18,49 @@ def plugin_files():
     }
 
 
-def test_validation_reports_every_problem(synapse_run):
-    run = synapse_run("validation")
+def plant(home, project, name, boxes):
+    """Give the task of image ``name`` these boxes (in the test's platform)."""
+    with embedded_backend(home):
+        client = get_backend_client()
+        for task in client.list_tasks({"project": project}, list_all=True)[0]:
+            unit = client.get_data_unit(task["data_unit"])
+            if client.get_data_file(unit["files"]["image"]["data_file"])["name"] == name:
+                client.annotate_task_data(task["id"], {"images": [{"bounding_box": boxes}]})
+
+
+def test_the_sample_project_passes(synapse_run):
+    run = synapse_run("validation", {"min_class_objects": 1})
 
     assert run.succeeded
-    assert run.result["passed"] is False
-    problems = {(e["record"], e["problem"]) for e in run.result["errors"]}
-    assert ("img-3", "annotation 1: unknown label 'truck'") in problems
-    assert ("img-4", "annotation 1: box [600, 10, 100, 50] outside the 640x480 image") in problems
-    assert ("img-2", "duplicate id 'img-2'") in problems
-    assert (6, "missing id, width, height") in problems
-    assert run.metrics["validation"] == {"checked": 6, "invalid": 4, "errors": 4}
+    assert (run.result["passed"], run.result["errors"], run.result["warnings"]) == (True, 0, 0)
+    assert run.result["items"] == 5
+    assert json.loads(Path(run.result["report"]).read_text())["problems"] == []
 
 
-def test_clean_data_passes(synapse_run, tmp_path):
-    dataset = tmp_path / "clean.json"
-    dataset.write_text(json.dumps(CLEAN))
-    run = synapse_run("validation", {"dataset_path": str(dataset)})
+def test_a_box_outside_its_image_fails_the_run_and_names_the_fix(synapse_run, tmp_path):
+    project = synapse_run("validation", {"min_class_objects": 1}).result["project"]
+    box = {"id": "b1", "classification": "cup", "attrs": [], "data": [100, 10, 40, 40]}
+    plant(tmp_path / "synapse-home", project, "coffee.jpg", [box])
 
-    assert run.result == {"passed": True, "checked": 1, "invalid": 0, "errors": []}
-
-
-def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
-    (tmp_path / "clean.json").write_text(json.dumps(CLEAN))
-    monkeypatch.chdir(tmp_path)
-    run = synapse_run("validation", {"dataset_path": "clean.json"})
-
-    assert run.result["checked"] == 1
-
-
-def test_fail_on_error_fails_the_run(synapse_run):
-    run = synapse_run("validation", {"fail_on_error": True}, check=False)
+    run = synapse_run("validation", {"project": project, "min_class_objects": 1}, check=False)
 
     assert run.status == "FAILED"
-    assert "4 problem(s)" in run.error
+    assert "found 1 error(s)" in run.error
+    report = json.loads((run.folder / "validation_report.json").read_text())
+    [problem] = [p for p in report["problems"] if p["severity"] == "error"]
+    assert (problem["check"], problem["severity"], problem["file"]) == ("boxes", "error", "coffee.jpg")
+    assert problem["fix"] == "clip it to [100, 10, 20, 40]"  # coffee.jpg is 120 px wide
+
+
+def test_fail_on_never_only_reports(synapse_run, tmp_path):
+    project = synapse_run("validation", {"min_class_objects": 1}).result["project"]
+    box = {"id": "b1", "classification": "teapot", "attrs": [], "data": [10, 10, 20, 20]}
+    plant(tmp_path / "synapse-home", project, "coffee.jpg", [box])
+
+    run = synapse_run("validation", {"project": project, "fail_on": "never", "min_class_objects": 1})
+
+    assert run.succeeded and run.result["passed"] is False
+    assert run.result["by_check"]["classes"] == {"error": 1}
 
 
 def test_validation_writes_nothing_into_the_plugin_folder(synapse_run):

@@ -1,74 +1,61 @@
-"""The ``validation`` action: check every record of an annotated dataset and report each problem.
+"""The ``validation`` action: check a project's data and fail on errors, so a pipeline stops on bad data.
 
-It succeeds with a report listing the problems; with ``fail_on_error`` it fails instead, so a
-pipeline can stop on bad data.
+Run as generated, it checks a sample project: ``sample_data/`` (five small photos and their
+COCO boxes) is imported on first use. Every task goes through the SDK's checks (files missing,
+unreadable or changed in the storage; classes not in the project's configuration; boxes outside
+the image or empty; duplicate boxes; required attributes; split leakage and class balance for
+ground-truth versions) plus this plugin's own ``check_file_name``. Every problem is written to
+``validation_report.json`` in the run's folder, with its item, field, severity and fix; an
+error fails the run (exit 1) unless ``fail_on`` is ``never``; warnings only fail it with
+``fail_on: warning``.
+
+Check your own data with ``{"project": 3}`` or ``{"ground_truth_dataset_version": 7}``.
 """
 
-import json
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-from synapse_sdk.plugins.categories.data_validation import ValidationAction as BaseValidationAction
+from pydantic import Field, model_validator
+from synapse_sdk.plugins.categories.data_validation import ValidationAction, ValidationParams
 
-SAMPLE_DATASET = Path(__file__).resolve().parents[1] / "sample_data" / "dataset.json"
-REQUIRED = ("id", "width", "height", "annotations")
-
-
-class ValidationParams(BaseModel):
-    dataset_path: str | None = Field(
-        None,
-        description="A JSON list of records with id, width, height and annotations (relative to the "
-        "current folder, never to the plugin folder). Default: the bundled sample_data/dataset.json.",
-    )
-    allowed_labels: list[str] = Field(
-        default_factory=lambda: ["car", "person", "bicycle"], min_length=1, description="The known labels"
-    )
-    fail_on_error: bool = Field(False, description="Fail the run when a record has a problem")
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_PROJECT = "{{ cookiecutter.name }} sample"
 
 
-def check_record(record, allowed, seen_ids):
-    """The problems of one record, as short sentences."""
-    missing = [key for key in REQUIRED if key not in record]
-    if missing:
-        return [f"missing {', '.join(missing)}"]
-    problems = []
-    if record["id"] in seen_ids:
-        problems.append(f"duplicate id {record['id']!r}")
-    seen_ids.add(record["id"])
-    for n, ann in enumerate(record["annotations"], start=1):
-        if ann.get("label") not in allowed:
-            problems.append(f"annotation {n}: unknown label {ann.get('label')!r}")
-        x, y, w, h = ann.get("bbox", (0, 0, 0, 0))
-        if w <= 0 or h <= 0:
-            problems.append(f"annotation {n}: empty box {ann.get('bbox')}")
-        elif x < 0 or y < 0 or x + w > record["width"] or y + h > record["height"]:
-            problems.append(
-                f"annotation {n}: box {ann['bbox']} outside the {record['width']}x{record['height']} image"
+class SampleParams(ValidationParams):
+    project: int | None = Field(None, description="A project id; default: the sample project")
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        """No target means the sample project; both at once is refused as usual."""
+        if self.project is None and self.ground_truth_dataset_version is None:
+            return self
+        return ValidationParams._one_target(self)
+
+
+class Validation(ValidationAction):
+    """The SDK's checks plus one of this plugin's: file names without spaces."""
+
+    params_model = SampleParams
+    item_checks = (*ValidationAction.item_checks, "file_name")
+
+    def check_file_name(self, item, context):
+        name = item.files.get("file_name_original") or ""
+        if " " in name:
+            yield item.problem(
+                "file_name", "files", "warning", f"{name!r} has spaces", "rename it without spaces"
             )
-    return problems
-
-
-class ValidationAction(BaseValidationAction):
-    name = "validation"
-    params_model = ValidationParams
-    progress_categories = {"validation": "Checking records"}
 
     def start(self):
-        given = self.params["dataset_path"]
-        dataset = SAMPLE_DATASET if given is None else Path(given).expanduser().resolve()
-        records = json.loads(dataset.read_text(encoding="utf-8"))
-        allowed = set(self.params["allowed_labels"])
-        self.run.log_message(f"Validating {len(records)} record(s)")
-        errors, seen = [], set()
-        for number, record in enumerate(records, start=1):
-            for problem in check_record(record, allowed, seen):
-                errors.append({"record": record.get("id", number), "problem": problem})
-                self.run.log_message(f"record {record.get('id', number)}: {problem}", "WARNING")
-            self.run.set_progress(number, len(records), "validation")
-        invalid = len({e["record"] for e in errors})
-        self.run.set_metrics(
-            {"checked": len(records), "invalid": invalid, "errors": len(errors)}, "validation"
+        params = self.params
+        if params["project"] is None and params["ground_truth_dataset_version"] is None:
+            self.params = {**params, "project": self.sample_project()}
+        return {**super().start(), "project": self.params["project"]}
+
+    def sample_project(self):
+        """The sample project's id, imported from sample_data/ on first use."""
+        from synapse_sdk.clients.backend.imports import import_coco
+
+        report = import_coco(
+            self.client, SAMPLE_DATA / "images", SAMPLE_DATA / "instances.json", project=SAMPLE_PROJECT
         )
-        if errors and self.params["fail_on_error"]:
-            raise ValueError(f"{len(errors)} problem(s) in {invalid} record(s); first: {errors[0]}")
-        return {"passed": not errors, "checked": len(records), "invalid": invalid, "errors": errors}
+        return report.project

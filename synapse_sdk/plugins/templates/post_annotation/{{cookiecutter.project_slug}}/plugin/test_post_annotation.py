@@ -1,7 +1,10 @@
-"""Tests of the ``post_annotation`` action, using sample_data/annotations.json."""
+"""Tests of the ``post_annotation`` action, on the sample project it makes from sample_data/."""
 
 import json
 from pathlib import Path
+
+from synapse_sdk.clients.backend import get_backend_client
+from synapse_sdk.plugins.testing import embedded_backend
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
 
@@ -15,34 +18,38 @@ def plugin_files():
     }
 
 
-def test_post_annotation_votes_and_flags(synapse_run):
-    run = synapse_run("post_annotation")
+def test_the_sample_tasks_are_merged_and_become_a_frozen_version(synapse_run, tmp_path):
+    run = synapse_run("post_annotation", {"seed": 7})
 
     assert run.succeeded
-    output = run.folder / "reviewed.json"
-    assert run.result["output_path"] == str(output)
-    reviewed = {r["task"]: r for r in json.loads(output.read_text())}
-    assert reviewed["t1"] == {"task": "t1", "label": "car", "agreement": 1.0, "status": "accepted"}
-    assert reviewed["t2"]["label"] == "person"
-    assert reviewed["t3"]["status"] == "needs_review"
-    assert run.metrics["review"]["needs_review"] == run.result["needs_review"] == 2
-    assert run.progress["review"]["percent"] == 100
+    assert (run.result["reviewed"], run.result["needs_review"], run.result["failed"]) == (4, 1, 0)
+    report = json.loads(Path(run.result["report"]).read_text())
+    chelsea = [t for t in report["tasks"] if t["status"] == "needs_review"]
+    # Chelsea: two eyes by alice, one by bob: 3 of 4 ratings agree.
+    assert [t["agreement"] for t in chelsea] == [0.75]
+    assert report["classes"]["eye"]["objects"] == 2
+    with embedded_backend(tmp_path / "synapse-home"):
+        client = get_backend_client()
+        version = client.get_ground_truth_version(run.result["ground_truth_version"])
+        events = list(
+            client.list_ground_truth_events({"ground_truth_dataset_version": version["id"]}, list_all=True)[0]
+        )
+    assert version["is_frozen"] and len(events) == 4
+    assert sum(run.result["splits"].values()) == 4
+    assert run.progress["consensus"]["percent"] == 100
 
 
-def test_a_lower_bar_accepts_more(synapse_run):
-    run = synapse_run("post_annotation", {"min_agreement": 0.3})
+def test_the_same_seed_gives_the_same_version(synapse_run):
+    first = synapse_run("post_annotation", {"seed": 7})
+    again = synapse_run("post_annotation", {"seed": 7})
 
-    assert run.result["accepted"] == 5
+    assert again.result["ground_truth_version"] == first.result["ground_truth_version"]
 
 
-def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
-    tasks = [{"id": "mine", "annotations": [{"label": "cat"}, {"label": "cat"}]}]
-    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
-    monkeypatch.chdir(tmp_path)
-    run = synapse_run("post_annotation", {"annotations_path": "tasks.json", "output_path": "out.json"})
+def test_a_lower_bar_reviews_every_task(synapse_run):
+    run = synapse_run("post_annotation", {"review_threshold": 0.7})
 
-    assert run.result["output_path"] == str((tmp_path / "out.json").resolve())
-    assert json.loads((tmp_path / "out.json").read_text())[0]["task"] == "mine"
+    assert (run.result["reviewed"], run.result["needs_review"]) == (5, 0)
 
 
 def test_post_annotation_writes_nothing_into_the_plugin_folder(synapse_run):

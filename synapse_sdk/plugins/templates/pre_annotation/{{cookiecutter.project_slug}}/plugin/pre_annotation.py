@@ -1,48 +1,39 @@
-"""The ``pre_annotation`` action: prepare a folder of raw files for annotation."""
+"""The ``pre_annotation`` action: check a collection's photos and mark each data unit kept or dropped.
 
-import json
+As generated it prepares the sample collection (``sample.py``: made on first use from
+``sample_data/photos/``). The base action reads every data unit's image and drops unreadable
+files, exact duplicates and near duplicates (dHash within ``near_duplicate_threshold`` bits),
+stores photos with an EXIF orientation again upright (the original stays), and writes each
+decision into the unit's ``meta.pre_annotation`` and ``pre_annotation_report.json`` in the run's
+folder. This plugin adds one rule of its own in ``check_unit``: photos smaller than ``min_side``.
 
-from pydantic import BaseModel, Field
-from synapse_sdk.plugins.categories.pre_annotation import PreAnnotationAction as BasePreAnnotationAction
+Prepare your own collection with ``{"data_collection": 3}``.
+"""
 
-from .data_units import EXTENSIONS_HELP, SOURCE_PATH_HELP, scan, source_folder, user_path
+from pydantic import Field
+from synapse_sdk.plugins.categories.pre_annotation import PreAnnotationAction, PreAnnotationParams
+
+from .sample import sample_collection
 
 
-class PreAnnotationParams(BaseModel):
-    source_path: str | None = Field(None, description=SOURCE_PATH_HELP)
-    extensions: list[str] = Field(
-        default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1, description=EXTENSIONS_HELP
+class SamplePreAnnotationParams(PreAnnotationParams):
+    data_collection: int | None = Field(None, description="A data collection id; default: the sample one")
+    min_side: int = Field(
+        16, ge=1, description="Photos smaller than this (in pixels) are dropped as too_small"
     )
-    output_path: str | None = Field(
-        None,
-        description="Where to write the data-unit manifest (relative to the current folder). "
-        "Default: data_units.json in the run's folder.",
-    )
 
 
-class PreAnnotationAction(BasePreAnnotationAction):
-    name = "pre_annotation"
-    params_model = PreAnnotationParams
-    progress_categories = {"preprocessing": "Scanning and de-duplicating files"}
+class PreAnnotation(PreAnnotationAction):
+    """The base checks, plus photos smaller than ``min_side`` dropped as ``too_small``."""
+
+    params_model = SamplePreAnnotationParams
+
+    def check_unit(self, unit, image):
+        if min(image.size) < self.params["min_side"]:
+            return "too_small"
+        return None
 
     def start(self):
-        source = source_folder(self.params["source_path"])
-        self.run.log_message(f"Scanning {source}")
-        self.run.set_progress(0, 2, "preprocessing")
-        units, duplicates, ignored = scan(source, self.params["extensions"])
-        self.run.set_progress(1, 2, "preprocessing")
-        for duplicate in duplicates:
-            self.run.log_message(
-                f"{duplicate['file']}: duplicate of {duplicate['same_as']}, dropped", "WARNING"
-            )
-        given = self.params["output_path"]
-        output = self.run.path / "data_units.json" if given is None else user_path(given)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        manifest = {"source": str(source), "data_units": units, "duplicates": duplicates, "ignored": ignored}
-        output.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        self.run.set_progress(2, 2, "preprocessing")
-        self.run.set_metrics(
-            {"data_units": len(units), "duplicates": len(duplicates), "ignored": len(ignored)},
-            "preprocessing",
-        )
-        return {"status": "success", "data_units": len(units), "output_path": str(output)}
+        if self.params["data_collection"] is None:
+            self.params = {**self.params, "data_collection": sample_collection(self.client, self.run)}
+        return super().start()

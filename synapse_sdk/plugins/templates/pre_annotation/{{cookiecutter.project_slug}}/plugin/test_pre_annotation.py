@@ -1,52 +1,41 @@
-"""Tests of the ``pre_annotation`` action, using the sample files in sample_data/raw."""
+"""Tests of the ``pre_annotation`` action, on the sample photos in sample_data/photos."""
 
 import json
 from pathlib import Path
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
+from synapse_sdk.clients.backend import get_backend_client
+from synapse_sdk.plugins.testing import embedded_backend
 
 
-def plugin_files():
-    """Every file in the plugin folder (but Python's caches), with its modification time."""
-    return {
-        path: path.stat().st_mtime_ns
-        for path in PLUGIN_DIR.rglob("*")
-        if path.is_file() and not {"__pycache__", ".pytest_cache"} & set(path.parts)
-    }
+def marks(home, collection):
+    """File name -> the ``meta.pre_annotation`` of its data unit, in the test's platform."""
+    with embedded_backend(home):
+        rows, _ = get_backend_client().list_data_units({"data_collection": collection}, list_all=True)
+        return {unit["meta"]["file_name"]: unit["meta"].get("pre_annotation") for unit in rows}
 
 
-def test_pre_annotation_drops_duplicates_and_other_types(synapse_run):
+def test_the_planted_problems_are_dropped_and_the_photos_kept(synapse_run, tmp_path):
     run = synapse_run("pre_annotation")
 
     assert run.succeeded
-    output = run.folder / "data_units.json"
-    assert run.result["output_path"] == str(output)
-    manifest = json.loads(output.read_text())
-    assert [u["file"] for u in manifest["data_units"]] == [
-        "batch_2/frame_001_copy.txt",
-        "batch_2/frame_004.txt",
-        "frame_002.txt",
-        "frame_003.txt",
-    ]
-    assert manifest["duplicates"] == [{"file": "frame_001.txt", "same_as": "batch_2/frame_001_copy.txt"}]
-    assert manifest["ignored"] == ["README.md"]
-    assert run.metrics["preprocessing"] == {"data_units": 4, "duplicates": 1, "ignored": 1}
-    assert any("duplicate" in m for m in run.messages)
+    assert (run.result["total"], run.result["kept"], run.result["dropped"]) == (8, 6, 2)
+    found = marks(tmp_path / "synapse-home", run.result["data_collection"])
+    assert found["broken.jpg"]["reason"] == "unreadable"
+    assert found["chelsea_copy.jpg"]["reason"] == "near_duplicate"
+    assert found["coins-sideways.jpg"]["fixed"]["orientation"] == 6
+    report = json.loads(Path(run.result["report_file"]).read_text())
+    assert len(report["units"]) == 8
 
 
-def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
-    (tmp_path / "raw").mkdir()
-    (tmp_path / "raw" / "only.txt").write_text("mine")
-    monkeypatch.chdir(tmp_path)
-    run = synapse_run("pre_annotation", {"source_path": "raw", "output_path": "units.json"})
+def test_check_unit_drops_small_photos(synapse_run):
+    run = synapse_run("pre_annotation", {"min_side": 70})
 
-    assert run.result["output_path"] == str((tmp_path / "units.json").resolve())
-    manifest = json.loads((tmp_path / "units.json").read_text())
-    assert [u["file"] for u in manifest["data_units"]] == ["only.txt"]
+    # camera (64 px), chelsea (60 px high) and its copy (no longer a near duplicate of a kept photo)
+    assert run.result["reasons"]["too_small"] == 3
 
 
-def test_pre_annotation_writes_nothing_into_the_plugin_folder(synapse_run):
-    before = plugin_files()
-    synapse_run("pre_annotation")
+def test_running_again_decides_the_same(synapse_run):
+    first = synapse_run("pre_annotation").result
+    again = synapse_run("pre_annotation").result
 
-    assert plugin_files() == before
+    assert (again["kept"], again["reasons"]) == (first["kept"], first["reasons"])

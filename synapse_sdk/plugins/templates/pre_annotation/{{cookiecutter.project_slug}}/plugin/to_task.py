@@ -1,63 +1,44 @@
-"""The ``to_task`` action: turn data units into annotation tasks assigned to annotators."""
+"""The ``to_task`` action: a task in a project for each data unit ``pre_annotation`` kept.
 
-import json
+As generated it fills the sample project (``sample.py``: made on first use over the sample
+collection) with a task per kept photo; ``{"predictions_path": "sample_data/predictions.jsonl"}``
+also gives the matching tasks a model's pre-annotations (our JSON-lines format; a COCO
+``instances.json`` works too), kept beside each task's own annotation. Running it again creates
+nothing new. Every task gets this plugin's ``tags`` (``make_task``).
 
-from pydantic import BaseModel, Field
-from synapse_sdk.plugins.categories.pre_annotation import ToTaskAction as BaseToTaskAction
+Fill your own project with ``{"project": 4}``; select other units with ``meta_filter``, like
+``{"camera": "front"}``. To pre-label the tasks with a model, run a ``smart_tool`` plugin's
+``auto_label`` action on the project afterwards.
+"""
 
-from .data_units import EXTENSIONS_HELP, SOURCE_PATH_HELP, scan, source_folder, user_path
+from typing import Any
+
+from pydantic import Field
+from synapse_sdk.plugins.categories.pre_annotation import ToTaskAction, ToTaskParams
+
+from .sample import sample_project
 
 
-class ToTaskParams(BaseModel):
-    source_path: str | None = Field(None, description=SOURCE_PATH_HELP)
-    extensions: list[str] = Field(
-        default_factory=lambda: [".txt", ".jpg", ".png"], min_length=1, description=EXTENSIONS_HELP
+class SampleToTaskParams(ToTaskParams):
+    project: int | None = Field(None, description="A project id; default: the sample project")
+    meta_filter: dict[str, Any] = Field(
+        default_factory=lambda: {"pre_annotation.status": "kept"},
+        description="Only data units whose meta has these values (default: those pre_annotation kept)",
     )
-    annotators: list[str] = Field(
-        default_factory=lambda: ["annotator-1", "annotator-2"],
-        min_length=1,
-        description="Who annotates; tasks are assigned to them in turn",
-    )
-    project: str = Field("sample-project", description="The project the tasks belong to (their id prefix)")
-    output_path: str | None = Field(
-        None,
-        description="Where to write the tasks (relative to the current folder). "
-        "Default: tasks.json in the run's folder.",
-    )
+    tags: list[str] = Field(default_factory=lambda: ["to-annotate"], description="Tags every new task gets")
 
 
-class ToTaskAction(BaseToTaskAction):
-    name = "to_task"
-    params_model = ToTaskParams
-    progress_categories = {"tasks": "Creating tasks"}
+class ToTask(ToTaskAction):
+    """The base action, plus this plugin's ``tags`` on every task it creates."""
+
+    params_model = SampleToTaskParams
+
+    def make_task(self, unit, prediction):
+        task = super().make_task(unit, prediction)
+        task["tags"] = list(self.params["tags"])
+        return task
 
     def start(self):
-        units, _, _ = scan(source_folder(self.params["source_path"]), self.params["extensions"])
-        annotators = self.params["annotators"]
-        self.run.log_message(f"Creating {len(units)} task(s) for {len(annotators)} annotator(s)")
-        tasks, per_annotator = [], dict.fromkeys(annotators, 0)
-        for number, unit in enumerate(units, start=1):
-            assignee = annotators[(number - 1) % len(annotators)]
-            per_annotator[assignee] += 1
-            tasks.append(
-                {
-                    "id": f"{self.params['project']}-task-{number:04d}",
-                    "project": self.params["project"],
-                    "data_unit": unit["id"],
-                    "file": unit["file"],
-                    "assignee": assignee,
-                    "status": "pending",
-                }
-            )
-            self.run.set_progress(number, len(units), "tasks")
-        given = self.params["output_path"]
-        output = self.run.path / "tasks.json" if given is None else user_path(given)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(tasks, indent=2) + "\n", encoding="utf-8")
-        self.run.set_metrics(per_annotator, "assignments")
-        return {
-            "status": "success",
-            "tasks": len(tasks),
-            "per_annotator": per_annotator,
-            "output_path": str(output),
-        }
+        if self.params["project"] is None:
+            self.params = {**self.params, "project": sample_project(self.client, self.run)}
+        return super().start()

@@ -1,84 +1,63 @@
-"""The ``auto_label`` action: pre-label items with a nearest-centroid model, flagging uncertain ones.
+"""The ``auto_label`` action: pre-label a project's tasks with a real model, beside their annotations.
 
-The model is learnt from labelled examples (feature vectors with a label); confidence is how
-much closer an item is to its nearest centroid than to the runner-up. Items under
-``min_confidence`` are marked ``needs_review`` for a human annotator.
+Run as generated, it pre-labels a sample project: ``sample_data/`` (four photos and a COCO file
+naming the classes ``face`` and ``cat_face``) is imported into the platform on first use (a
+project and a task per photo; importing again reuses them), and OpenCV's Haar cascades (bundled
+in ``opencv-python-headless``, no download) find faces and cat faces in each task's image. The
+boxes scored ``score_threshold`` or more are written as the task's prediction
+(``task["predictions"]``, with a score per box); the task's own annotation is left alone unless
+``overwrite_annotations: true``. Running it again replaces its prediction, never adds a second.
+
+Label your own project with ``{"project": 3}`` (its ``bounding_box`` classes must match the
+model's labels by name, or be named in ``label_map``); choose tasks with ``status`` and ``limit``;
+use a model served by another plugin with
+``"model": {"type": "http", "url": "http://127.0.0.1:8000/inference", "token": "..."}``.
+To bring your own model, return it from ``load_model()`` below: any object with ``labels``,
+``source`` and ``predict(images) -> [[Detection(label, [x, y, w, h], score), ...] per image]``.
 """
 
-import json
-import math
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field, model_validator
 from synapse_sdk.plugins.categories.smart_tool import AutoLabelAction as BaseAutoLabelAction
+from synapse_sdk.plugins.categories.smart_tool import AutoLabelParams
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_PROJECT = "{{ cookiecutter.name }} sample"
 
 
-class AutoLabelParams(BaseModel):
-    items_path: str | None = Field(
-        None,
-        description='A JSON list of items to label, [{"id": ..., "features": [...]}] (relative to the '
-        "current folder). Default: the bundled sample_data/unlabeled.json.",
-    )
-    examples_path: str | None = Field(
-        None,
-        description='A JSON list of labelled examples, [{"label": ..., "features": [...]}] (relative to '
-        "the current folder). Default: the bundled sample_data/labeled.json.",
-    )
-    min_confidence: float = Field(0.3, ge=0, le=1, description="Items labelled with less go to review")
+class SampleAutoLabelParams(AutoLabelParams):
+    project: int | None = Field(None, description="The project to pre-label; default: the sample project")
 
-
-def read_json(path: str | None, sample: str):
-    """The JSON a path param names: the bundled ``sample_data/<sample>`` when unset, else the file as
-    given (relative to the current folder, where the command was run; never to the plugin folder)."""
-    file = SAMPLE_DATA / sample if path is None else Path(path).expanduser().resolve()
-    return json.loads(file.read_text(encoding="utf-8"))
-
-
-def centroids(examples):
-    """The mean feature vector of each label."""
-    sums, counts = {}, {}
-    for example in examples:
-        label, features = example["label"], example["features"]
-        sums[label] = [a + b for a, b in zip(sums.get(label, [0.0] * len(features)), features, strict=True)]
-        counts[label] = counts.get(label, 0) + 1
-    return {label: [v / counts[label] for v in total] for label, total in sums.items()}
-
-
-def classify(model, features):
-    """(label, confidence) of the nearest centroid; confidence is in [0, 1]."""
-    distances = sorted((math.dist(c, features), label) for label, c in model.items())
-    best, label = distances[0]
-    runner_up = distances[1][0] if len(distances) > 1 else best
-    confidence = 1.0 if runner_up == 0 else 1 - best / runner_up
-    return label, round(confidence, 4)
+    @model_validator(mode="after")
+    def _filter(self):
+        """No project means the sample one; a given one is checked as usual."""
+        if self.project is None:
+            return self
+        return AutoLabelParams._filter(self)
 
 
 class AutoLabelAction(BaseAutoLabelAction):
-    name = "auto_label"
-    params_model = AutoLabelParams
-    progress_categories = {"labelling": "Labelling items"}
+    """Faces and cat faces by OpenCV's cascades (``params.model``); override ``load_model`` for yours."""
+
+    params_model = SampleAutoLabelParams
+
+    def load_model(self):
+        # Your model goes here: return any object with `labels`, `source` and `predict(images)`,
+        # loaded once per run. The default is the one params.model names (OpenCV, or an HTTP endpoint).
+        return super().load_model()
 
     def start(self):
-        model = centroids(read_json(self.params["examples_path"], "labeled.json"))
-        items = read_json(self.params["items_path"], "unlabeled.json")
-        self.run.log_message(
-            f"Labelling {len(items)} item(s) with {len(model)} classes: {', '.join(sorted(model))}"
+        if self.params["project"] is None:
+            self.params = {**self.params, "project": self.sample_project()}
+        return super().start()
+
+    def sample_project(self):
+        """The id of the sample project, imported from sample_data/ on first use."""
+        from synapse_sdk.clients.backend.imports import import_coco
+
+        report = import_coco(
+            self.client, SAMPLE_DATA / "images", SAMPLE_DATA / "instances.json", project=SAMPLE_PROJECT
         )
-        labels = []
-        for number, item in enumerate(items, start=1):
-            label, confidence = classify(model, item["features"])
-            review = confidence < self.params["min_confidence"]
-            labels.append(
-                {"id": item["id"], "label": label, "confidence": confidence, "needs_review": review}
-            )
-            self.run.set_progress(number, len(items), "labelling")
-        flagged = sum(entry["needs_review"] for entry in labels)
-        mean = sum(entry["confidence"] for entry in labels) / max(len(labels), 1)
-        self.run.set_metrics(
-            {"labelled": len(labels), "needs_review": flagged, "mean_confidence": mean}, "labelling"
-        )
-        if flagged:
-            self.run.log_message(f"{flagged} item(s) need review", "WARNING")
-        return {"labels": labels}
+        self.run.log_message(f"Sample project {SAMPLE_PROJECT!r}: project {report.project}")
+        return report.project

@@ -1,9 +1,12 @@
-"""Tests of the ``auto_label`` action, using the sample items in sample_data/."""
+"""Tests of the ``auto_label`` action, on the sample project it imports from sample_data/."""
 
-import json
 from pathlib import Path
 
+from synapse_sdk.clients.backend import get_backend_client
+from synapse_sdk.plugins.testing import embedded_backend
+
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
+SOURCE = "opencv:face,cat_face"
 
 
 def plugin_files():
@@ -15,34 +18,50 @@ def plugin_files():
     }
 
 
-def test_auto_label_labels_and_flags(synapse_run):
+def tasks_by_photo(run):
+    """The sample project's tasks after ``run``, by photo file name."""
+    with embedded_backend(run.folder.parents[1]):
+        client = get_backend_client()
+        found = {}
+        for task in client.list_tasks({"project": run.result["project"]}, list_all=True)[0]:
+            unit = client.get_data_unit(task["data_unit"])
+            found[client.get_data_file(unit["files"]["image"]["data_file"])["name"]] = task
+        return found
+
+
+def labels(task):
+    """The classes of the boxes of the task's prediction."""
+    (prediction,) = [p for p in task["predictions"] if p["source"] == SOURCE]
+    return [box["classification"] for box in prediction["data"]["images"][0]["bounding_box"]]
+
+
+def test_auto_label_finds_the_face_and_the_cat_face(synapse_run):
     run = synapse_run("auto_label")
 
     assert run.succeeded
-    labels = {entry["id"]: entry for entry in run.result["labels"]}
-    assert labels["u1"]["label"] == "cat"
-    assert labels["u2"]["label"] == "dog"
-    assert labels["u3"]["needs_review"] is True  # half-way between the two classes
-    assert run.metrics["labelling"]["needs_review"] == 1
-    assert run.progress["labelling"]["percent"] == 100
+    tasks = tasks_by_photo(run)
+    assert "face" in labels(tasks["astronaut.jpg"])
+    assert "cat_face" in labels(tasks["chelsea.jpg"])
+    assert labels(tasks["coffee.jpg"]) == []  # a prediction that found nothing: written, empty
+    # The tasks' own annotations (empty in the sample) are untouched: the boxes are predictions.
+    assert all(not image["bounding_box"] for task in tasks.values() for image in task["data"]["images"])
+    assert (run.result["tasks"], run.result["tasks_failed"]) == (4, 0)
+    assert run.progress["auto_label"]["percent"] == 100
+    assert run.metrics["auto_label"]["boxes_written"] == run.result["boxes_written"] >= 2
 
 
-def test_a_stricter_threshold_flags_more(synapse_run, tmp_path):
-    items = tmp_path / "items.json"
-    items.write_text(json.dumps([{"id": "x", "features": [0.4, 0.6]}]))
-    loose = synapse_run("auto_label", {"items_path": str(items), "min_confidence": 0.0})
-    strict = synapse_run("auto_label", {"items_path": str(items), "min_confidence": 1.0})
+def test_a_stricter_threshold_keeps_fewer_boxes(synapse_run):
+    loose = synapse_run("auto_label", {"score_threshold": 0.0})
+    strict = synapse_run("auto_label", {"score_threshold": 0.99})
 
-    assert loose.result["labels"][0]["needs_review"] is False
-    assert strict.result["labels"][0]["needs_review"] is True
+    assert strict.result["boxes_written"] < loose.result["boxes_written"]
 
 
-def test_relative_paths_are_relative_to_the_current_folder(synapse_run, tmp_path, monkeypatch):
-    (tmp_path / "items.json").write_text(json.dumps([{"id": "mine", "features": [0.1, 0.1]}]))
-    monkeypatch.chdir(tmp_path)
-    run = synapse_run("auto_label", {"items_path": "items.json"})
+def test_a_label_the_project_lacks_is_refused(synapse_run):
+    run = synapse_run("auto_label", {"model": {"cascades": ["face", "smile"]}}, check=False)
 
-    assert [entry["id"] for entry in run.result["labels"]] == ["mine"]
+    assert run.status == "FAILED"
+    assert "'smile' match no bounding_box class" in run.error
 
 
 def test_auto_label_writes_nothing_into_the_plugin_folder(synapse_run):
