@@ -19,14 +19,14 @@ demo: install
 	@bash scripts/demo.sh
 
 test: install
-	$(BIN)/ruff check synapse_sdk tests bench
-	$(BIN)/ruff format --check synapse_sdk tests bench
+	$(BIN)/ruff check synapse_sdk tests bench scripts
+	$(BIN)/ruff format --check synapse_sdk tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check synapse_sdk tests bench
-	$(BIN)/ruff format --check synapse_sdk tests bench
+	$(BIN)/ruff check synapse_sdk tests bench scripts
+	$(BIN)/ruff format --check synapse_sdk tests bench scripts
 
 # Every benchmark runs and prints its ratio and target; the exit status says whether all were met.
 bench: install

@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: check the demo plugin, train it with live progress,
-# then show the run as it was recorded in the SQLite store under .synapse-demo/.
+# The main job on the embedded default, on real photos: the annotation workflow of scripts/demo.py
+# (upload -> pre_annotation -> to_task -> auto_label -> review -> post_annotation -> validation ->
+# COCO export), each step a recorded run in the SQLite store under .synapse-demo/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export SYNAPSE_HOME="$root/.synapse-demo"
 synapse="$root/.venv/bin/synapse"
-cd "$root/examples/synapse-demo-plugin"
+rm -rf "$SYNAPSE_HOME"  # the demo's own platform, made anew each time
 
-echo "== synapse plugin check"
-"$synapse" plugin check
+echo "== the annotation workflow on scikit-image's sample photos (SYNAPSE_HOME=$SYNAPSE_HOME)"
+"$root/.venv/bin/python" "$root/scripts/demo.py" "$SYNAPSE_HOME/photos"
 echo
-echo "== synapse plugin run train (live progress, then the result)"
-"$synapse" plugin run train '{"dataset_path": "/data/images", "epochs": 20}' --debug
+echo "== synapse job list (every step's run)"
+"$synapse" job list
 run_id=$("$synapse" job list --json -n 1 | "$root/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 echo
-echo "== synapse job get $run_id (the recorded run)"
+echo "== synapse job get $run_id (the export, as it was recorded)"
 "$synapse" job get "$run_id"
 echo
-echo "== synapse job logs $run_id"
-"$synapse" job logs "$run_id"
-echo
-echo "Recorded in $SYNAPSE_HOME/synapse.db; list every run with: SYNAPSE_HOME=$SYNAPSE_HOME $synapse job list"
+echo "Look again with: SYNAPSE_HOME=$SYNAPSE_HOME $synapse job list"
