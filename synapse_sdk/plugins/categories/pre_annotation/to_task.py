@@ -37,7 +37,7 @@ class ToTaskParams(BaseModel):
         default_factory=dict,
         description="only units whose meta has these values, like {'pre_annotation.status': 'kept'}",
     )
-    batch_size: int = Field(1000, ge=1, le=10_000, description="tasks per request")
+    batch_size: int = Field(5000, ge=1, le=10_000, description="tasks per request")
     predictions_path: str | None = Field(None, description="a COCO .json or JSON-lines .jsonl of predictions")
     prediction_source: str | None = Field(
         None, description="the predictions' source name; default: the file's name"
