@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Final
 
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from synapse_sdk.formats._files import (
     Journal,
@@ -291,7 +291,18 @@ def _members_of(annotations: list[dict[str, Any]]) -> list[str]:
     lists of numbers, never text, so ``},{`` in the list's JSON is only ever between two of them."""
     if not annotations:
         return []
-    return _dumps(annotations)[2:-2].split("},{")
+    return _dumps_numbers(annotations)[2:-2].split("},{")
+
+
+def _dumps_numbers(value: Any) -> str:
+    """:func:`_dumps` of a value holding no text (keys aside): pydantic's encoder, a few times faster.
+
+    It writes every number as ``json.dumps`` does but those under 1e-4 in size (``0.00005`` and
+    ``1e-9`` where Python writes ``5e-05`` and ``1e-09``), so a text with ``e-`` or ``0.0000`` in
+    it (which Python never writes for such a number) is made by ``_dumps`` instead.
+    """
+    text = to_json(value).decode()
+    return _dumps(value) if "e-" in text or "0.0000" in text else text
 
 
 def _keypoints(names: list[str], found: list[list[Any]]) -> dict[str, Any]:

@@ -276,3 +276,18 @@ def test_several_writers_of_one_export_close_to_a_single_writers_bytes(tmp_path,
         assert len(list((root / (PARTS if fmt == "coco" else JOURNAL)).parent.glob("*-*.jsonl"))) == 2
     writer_class(root, CLASSES).close()
     assert tree(root) == single
+
+
+@pytest.mark.parametrize("x", [12.5, 0.00005, 3e-9, 1e17, 1 / 3])
+def test_coco_files_hold_exactly_what_json_dumps_writes_of_them(tmp_path, x):
+    data = {"images": [{"bounding_box": [
+        {"id": "b1", "classification": "car", "attrs": [], "data": [x, 2.0, 10.0, 0.25]},
+        {"id": "b2", "classification": "car", "attrs": [], "data": [0.0, x, x, 7.0]},
+    ]}]}  # fmt: skip
+    writer = get_writer("coco")(tmp_path, ["car"])
+    writer.write(Sample(0, "1", "a.jpg", 640, 480, "train", validate_annotation(data, where="t")))
+    writer.close()
+
+    text = (tmp_path / "annotations" / "instances_train.json").read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(text)["annotations"][0]["bbox"] == [x, 2.0, 10.0, 0.25]
