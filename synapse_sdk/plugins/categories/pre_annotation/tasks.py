@@ -94,9 +94,7 @@ class TaskMaker:
         """The project's tasks: data unit -> (task id, the sources of its predictions)."""
         rows, _ = self.client.list_tasks({"project": project}, list_all=True)
         return {
-            row["data_unit"]: (row["id"], frozenset(p.get("source") for p in row.get("predictions") or []))
-            for row in rows
-            if row.get("data_unit") is not None
+            row["data_unit"]: (row["id"], sources(row)) for row in rows if row.get("data_unit") is not None
         }
 
     def _batch(self, units: list[dict[str, Any]], existing: dict[int, tuple[int, frozenset[str]]]) -> None:
@@ -151,10 +149,7 @@ class TaskMaker:
             return
         self.counts["created"] += len(made)
         for task in made:
-            existing[task["data_unit"]] = (
-                task["id"],
-                frozenset(p["source"] for p in task.get("predictions") or []),
-            )
+            existing[task["data_unit"]] = (task["id"], sources(task))
 
     def _add_prediction(self, task_id: int, prediction: dict[str, Any]) -> None:
         try:
@@ -237,6 +232,16 @@ class TaskMaker:
                 f"{counts['failed']} data unit(s) got no task: {self.first_error}", "WARNING"
             )
         return summary
+
+
+#: The prediction sources of a task without predictions (most of them: one set for all).
+_NO_SOURCES: frozenset[str] = frozenset()
+
+
+def sources(task: dict[str, Any]) -> frozenset[str]:
+    """The sources of a task's predictions."""
+    predictions = task.get("predictions")
+    return frozenset(p.get("source") for p in predictions) if predictions else _NO_SOURCES
 
 
 def selected_batches(
