@@ -44,7 +44,7 @@ def add_ground_truth(
     open_versions = [v for v in versions if not v["is_frozen"]]
     if open_versions:
         version = open_versions[-1]
-    elif versions and _same_events(client, versions[-1]["id"], planned):
+    elif versions and same_events(client, versions[-1]["id"], planned):
         report.ground_truth_version, report.version = versions[-1]["id"], versions[-1]["version"]
         report.version_reused = True
         notify("ground_truth", total, total)
@@ -68,7 +68,7 @@ def add_ground_truth(
     report.ground_truth_version, report.version = version["id"], version["version"]
 
 
-def _same_events(client: BackendClient, version_id: int, planned: Mapping[int, Mapping[str, Any]]) -> bool:
+def same_events(client: BackendClient, version_id: int, planned: Mapping[Any, Mapping[str, Any]]) -> bool:
     """Whether a version's events are exactly ``planned``: the same data units, splits and annotations."""
     events, count = client.list_ground_truth_events(
         {"ground_truth_dataset_version": version_id}, list_all=True

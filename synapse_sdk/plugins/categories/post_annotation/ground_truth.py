@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from synapse_sdk.clients.backend.imports.ground_truth import same_events
 from synapse_sdk.plugins.categories.post_annotation.split import SPLITS, split_groups
 
 if TYPE_CHECKING:
-    from synapse_sdk.clients.backend import BackendClient
     from synapse_sdk.plugins.categories.post_annotation.post_annotation import PostAnnotationAction
 
 #: Events per request.
@@ -53,7 +53,7 @@ def write_ground_truth(
     versions = list(client.list_ground_truth_versions({"dataset": dataset["id"]}, list_all=True)[0])
     frozen = [v for v in versions if v["is_frozen"]]
     splits = {s: sum(e["split"] == s for e in planned.values()) for s in SPLITS}
-    if frozen and _same_events(client, frozen[-1]["id"], planned):
+    if frozen and same_events(client, frozen[-1]["id"], planned):
         version = frozen[-1]
         run.log_message(
             f"Ground truth {name!r} version {version['version']} holds these items already: reused"
@@ -71,17 +71,3 @@ def write_ground_truth(
             f"Ground truth {name!r} version {version['version']}: {len(events)} item(s) ({shown}), frozen"
         )
     return {"ground_truth_dataset": dataset["id"], "ground_truth_version": version["id"], "splits": splits}
-
-
-def _same_events(client: BackendClient, version_id: int, planned: Mapping[Any, Mapping[str, Any]]) -> bool:
-    """Whether a version's events are exactly ``planned``: the same data units, splits and annotations."""
-    events, count = client.list_ground_truth_events(
-        {"ground_truth_dataset_version": version_id}, list_all=True
-    )
-    if count != len(planned):
-        return False
-    for event in events:
-        want = planned.get(event["data_unit"])
-        if want is None or want["split"] != event["split"] or want["data"] != event["data"]:
-            return False
-    return True
