@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 from synapse_sdk.backend.http.transport import HttpTransport
 from synapse_sdk.errors import SynapseError, UsageError
+from synapse_sdk.packaging.checksum import sha256_file
 
 #: Seconds an upload or a download may take.
 TRANSFER_TIMEOUT = 300.0
@@ -64,7 +65,7 @@ class HttpFiles:
                     data = source.read_bytes()
                     params["checksum"] = hashlib.sha256(data).hexdigest()
                     return self._send(data, params)
-                params["checksum"] = checksum or _sha256(source)
+                params["checksum"] = checksum or sha256_file(source)
                 with open(source, "rb") as body:
                     return self._send(body, params)
             except OSError as exc:
@@ -117,14 +118,6 @@ class HttpFiles:
         return self._http.stream(
             "GET", f"/data_files/{int(data_file_id)}/download/", timeout=TRANSFER_TIMEOUT
         )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _can_rewind(stream: BinaryIO) -> bool:
