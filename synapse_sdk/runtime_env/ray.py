@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,17 +75,21 @@ def upload_working_dir(ray_env: dict[str, Any]) -> dict[str, Any]:
 
     Ray uploads a job's ``working_dir`` itself, but a task's runtime env must name a URI. This
     uses the same (private) helper ``ray.init`` uses, so the package is content-addressed and
-    uploaded once per content. Call it after ``ray.init``.
+    uploaded once per content. Call it after ``ray.init``. The zip is made in a temporary folder:
+    the helper's default, the current folder, may be the working dir itself, and a zip written
+    into the folder it packs grows until the disk is full.
     """
     if not ray_env.get("working_dir") or "://" in str(ray_env["working_dir"]):
         return ray_env
     from ray._private.runtime_env.working_dir import upload_working_dir_if_needed
 
-    uploaded = upload_working_dir_if_needed(
-        dict(ray_env),
-        include_gitignore=os.environ.get("RAY_RUNTIME_ENV_IGNORE_GITIGNORE", "0") != "1",
-        logger=logging.getLogger(__name__),
-    )
+    with tempfile.TemporaryDirectory(prefix="synapse-ray-pkg-") as scratch:
+        uploaded = upload_working_dir_if_needed(
+            dict(ray_env),
+            include_gitignore=os.environ.get("RAY_RUNTIME_ENV_IGNORE_GITIGNORE", "0") != "1",
+            scratch_dir=scratch,
+            logger=logging.getLogger(__name__),
+        )
     uploaded.pop("excludes", None)
     return uploaded
 
