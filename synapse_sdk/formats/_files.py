@@ -45,6 +45,8 @@ _FLAGS: Final = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(
 _CREATE: Final = _FLAGS | os.O_TRUNC
 #: Flags of a journal: every ``write`` lands at the end, whoever else appends.
 _APPEND: Final = _FLAGS | os.O_APPEND
+#: Bytes of journal lines buffered before a :class:`Journal` writes them without being asked.
+JOURNAL_BUFFER: Final = 1 << 16
 #: Journal files :func:`iter_journal` keeps open at once (a sharded export has a part per chunk).
 _OPEN_PARTS: Final = 32
 
@@ -121,9 +123,12 @@ def append_journal(path: Path, index: int, record: dict[str, Any]) -> None:
 
 
 class Journal:
-    """A journal :func:`open_journal` made ready, kept open for appending: one line per ``write``
-    (``O_APPEND``, unbuffered, so a kill loses at most the line being written and every line a
-    process gets out is whole). A process forked from the one that opened it opens it anew."""
+    """A journal :func:`open_journal` made ready, kept open for appending, its lines handed to the
+    OS in batches: :meth:`flush` (or :data:`JOURNAL_BUFFER` bytes of lines) writes the lines
+    appended since in one ``write`` (``O_APPEND``), so a kill loses the lines not flushed yet and
+    at most cuts the last one short. An export flushes it before its manifest records those
+    samples (``FormatWriter.flush``). A process forked from the one that opened it opens it anew
+    and leaves the parent's unflushed lines to the parent."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -131,6 +136,8 @@ class Journal:
         self._descriptor = -1
         self._pid = -1
         self._finalizer: weakref.finalize[Any, Journal] | None = None
+        self._pending: list[bytes] = []
+        self._size = 0
 
     def append(self, index: int, record: dict[str, Any]) -> None:
         """Append one sample's record, as :func:`append_journal` does (the same JSON values, encoded
@@ -138,14 +145,25 @@ class Journal:
         data = to_json({"index": index, **record}, inf_nan_mode="constants") + b"\n"
         if self._pid != os.getpid():
             self._open()
-        written = os.write(self._descriptor, data)
-        if written < len(data):  # a short write (a full disk, a signal): the rest, or an OSError
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(self._descriptor, view) :]
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= JOURNAL_BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the lines appended since the last flush (short writes are finished)."""
+        if not self._pending:
+            return
+        if self._pid != os.getpid():  # a forked child: the lines are its parent's to write
+            self._pending.clear()
+            self._size = 0
+            return
+        _write_lines(self._descriptor, self._pending)
+        self._size = 0
 
     def close(self) -> None:
-        """Close the file (appending again opens it again)."""
+        """Flush and close the file (appending again opens it again)."""
+        self.flush()
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
@@ -155,9 +173,28 @@ class Journal:
         if self._finalizer is not None and self._finalizer.detach() is not None:
             with contextlib.suppress(OSError):  # a forked child's copy of the parent's descriptor
                 os.close(self._descriptor)
+        self._pending.clear()  # a forked child's copy of the parent's lines
+        self._size = 0
         self._descriptor = os.open(self.path, _APPEND, 0o666)
         self._pid = os.getpid()
-        self._finalizer = weakref.finalize(self, os.close, self._descriptor)
+        # A journal dropped unclosed still writes its lines, as a file object flushes when dropped.
+        self._finalizer = weakref.finalize(self, _close_journal, self._descriptor, self._pending)
+
+
+def _write_lines(descriptor: int, lines: list[bytes]) -> None:
+    """Write ``lines`` in one ``write`` (a short one, from a full disk or a signal, is finished) and
+    empty the list."""
+    view = memoryview(b"".join(lines))
+    lines.clear()
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _close_journal(descriptor: int, lines: list[bytes]) -> None:
+    try:
+        _write_lines(descriptor, lines)
+    finally:
+        os.close(descriptor)
 
 
 def journal_part(path: Path, part: str | None) -> Path:

@@ -119,6 +119,10 @@ class CocoWriter:
         self._journal.append(sample.index, record)
         return []
 
+    def flush(self) -> None:
+        """Hand the journal lines of the samples written so far to the OS (before they are recorded)."""
+        self._journal.flush()
+
     def close(self) -> list[Path]:
         """Write ``annotations/instances_<split>.json`` for every split written, and remove the fragments.
 

@@ -46,6 +46,9 @@ class ImageFolderWriter:
         self.image_path(sample)
         return []
 
+    def flush(self) -> None:
+        """Nothing to do: each image's folder is its label."""
+
     def close(self) -> list[Path]:
         """Give every split folder the class folders of the others, so that tools numbering the classes
         by their sorted folder names (torchvision) number them alike in every split. No file is

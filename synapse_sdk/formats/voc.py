@@ -148,6 +148,10 @@ class VocWriter:
         self._part.append(sample.index, {"split": split, "stem": name})
         return [Path("Annotations", file)]
 
+    def flush(self) -> None:
+        """Hand the journal lines of the samples written so far to the OS (before they are recorded)."""
+        self._part.flush()
+
     def close(self) -> list[Path]:
         """Write ``ImageSets/Main/<split>.txt`` (stems by sample index) and ``labelmap.txt``.
 

@@ -72,6 +72,10 @@ class FormatWriter(Protocol):
         """Write the sample's label files (paths relative to ``root``); writing an index again
         replaces it. Raises AnnotationError for a sample the format cannot hold."""
 
+    def flush(self) -> None:
+        """Make what ``write`` kept of the samples so far survive a kill of this process: an export
+        calls it before its manifest records those samples as done."""
+
     def close(self) -> list[Path]:
         """Write what depends on every sample (index files, class lists), the same bytes for the
         same samples however the run was interrupted; the paths written, relative to ``root``."""

@@ -79,6 +79,9 @@ class YoloWriter:
         self._files.write(folder, file, "".join([f"{row}\n" for row in rows]).encode())
         return [Path(folder, file)]
 
+    def flush(self) -> None:
+        """Nothing to do: each label file is written whole by ``write``."""
+
     def close(self) -> list[Path]:
         """Write ``data.yaml``: the root, the image folder of each split under ``labels/``, the names.
 

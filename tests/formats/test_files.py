@@ -28,21 +28,38 @@ def test_label_files_are_written_whole_and_their_folder_made_again_if_removed(tm
     assert sorted(p.name for p in (tmp_path / "labels/train").iterdir()) == ["b.txt"]  # no temporary left
 
 
-def test_the_journal_stays_open_and_each_line_is_whole(tmp_path):
+def test_the_journal_stays_open_and_writes_its_lines_whole_when_flushed(tmp_path):
     path = tmp_path / "j" / "samples.jsonl"
     journal = Journal(path)
     journal.append(0, {"stem": "a"})
     descriptor = journal._descriptor
     journal.append(1, {"stem": "é"})
     assert journal._descriptor == descriptor  # not opened again per line
+    assert path.read_bytes() == b""  # kept until flushed: one write for many lines
+    journal.flush()
     assert path.read_bytes() == '{"index":0,"stem":"a"}\n{"index":1,"stem":"é"}\n'.encode()
     journal.close()
     journal.append(2, {"stem": "c"})  # opens again
-    del journal  # the descriptor is closed with the writer
+    journal.close()  # and a close flushes
     with path.open("ab") as stream:  # a kill cut the next line short
         stream.write(b'{"index":3,"st')
-    Journal(path).append(3, {"stem": "d"})  # a resumed run cuts it off first
+    resumed = Journal(path)  # a resumed run cuts it off first
+    resumed.append(3, {"stem": "d"})
+    del resumed  # a journal dropped unclosed still writes its lines, as a file object does
     assert [r["stem"] for r in read_journal(path)] == ["a", "é", "c", "d"]
+
+
+def test_the_journal_writes_without_being_asked_once_its_buffer_is_full(tmp_path, monkeypatch):
+    monkeypatch.setattr(_files, "JOURNAL_BUFFER", 100)
+    path = tmp_path / "samples.jsonl"
+    journal = Journal(path)
+    for index in range(10):
+        journal.append(index, {"stem": "x" * 20})
+    written = read_journal(path)
+    assert 0 < len(written) < 10  # some batches out, the last lines still kept
+    assert [r["index"] for r in written] == list(range(len(written)))
+    journal.close()
+    assert len(read_journal(path)) == 10
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -50,18 +67,23 @@ def test_a_forked_process_appends_through_a_journal_of_its_own(tmp_path):
     path = tmp_path / "samples.jsonl"
     journal = Journal(path)
     journal.append(0, {"stem": "parent"})
+    journal.flush()
+    journal.append(1, {"stem": "parent, not flushed before the fork"})
     with warnings.catch_warnings():  # Python 3.12+ warns of forking a process with threads
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:  # the child
         try:
-            journal.append(1, {"stem": "child"})
-            os._exit(0 if journal._descriptor >= 0 else 1)
+            journal.append(2, {"stem": "child"})
+            journal.close()  # writes its own line, not its copy of the parent's
+            os._exit(0 if journal._descriptor == -1 else 1)
         finally:
             os._exit(2)
     assert os.waitpid(pid, 0)[1] == 0
-    journal.append(2, {"stem": "parent"})
-    assert [r["stem"] for r in read_journal(path)] == ["parent", "child", "parent"]
+    journal.append(3, {"stem": "parent"})
+    journal.close()
+    stems = [r["stem"] for r in read_journal(path)]
+    assert stems == ["parent", "parent, not flushed before the fork", "child", "parent"]
 
 
 def test_iter_journal_streams_read_journals_records(tmp_path, monkeypatch):

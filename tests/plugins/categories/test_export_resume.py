@@ -214,3 +214,18 @@ def test_dry_run_says_what_it_would_do_and_writes_nothing(export_plugin, photo_p
         and "unknown format 'yolov5'" in bad.stderr
         and "did you mean 'yolo'" in bad.stderr
     )
+
+
+def test_the_manifest_lets_the_writer_flush_before_its_records_reach_the_file(tmp_path, monkeypatch):
+    """A kill never leaves a manifest record of an item whose journal line is still in memory."""
+    from synapse_sdk.plugins.categories.export import manifest as manifest_module
+
+    monkeypatch.setattr(manifest_module, "FLUSH_SECONDS", 0.0)  # every record is flushed
+    manifest = manifest_module.Manifest.create(tmp_path, {"target": "test"})
+    seen: list[int] = []
+    manifest.before_flush = lambda: seen.append(manifest_lines(tmp_path))
+    for index in range(3):
+        manifest.record({"index": index, "id": index, "status": "success"})
+    manifest.finish({"total": 3})
+    assert seen[:3] == [1, 2, 3]  # each time, the file held the lines before the new one
+    assert manifest_lines(tmp_path) == 5  # header, three items, done

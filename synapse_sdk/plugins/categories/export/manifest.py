@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -95,14 +95,18 @@ class Manifest:
     def __init__(self, file: Path, handle: IO[bytes]) -> None:
         self.file = file
         self._handle = handle
+        self._pending: list[bytes] = []
         self._unsynced = 0
         self._synced_at = self._flushed_at = time.monotonic()
+        #: Called before each flush: what the recorded items wrote elsewhere (a format writer's
+        #: journal) reaches the OS first, so a kill never leaves a record of an item without it.
+        self.before_flush: Callable[[], None] | None = None
 
     @classmethod
     def create(cls, folder: Path, fingerprint: Mapping[str, Any]) -> Manifest:
         """Start the manifest of a new export in ``folder``."""
         file = folder / MANIFEST_NAME
-        handle = file.open("xb")
+        handle = file.open("xb", buffering=0)
         manifest = cls(file, handle)
         manifest._write({"kind": "header", "version": VERSION, "fingerprint": dict(fingerprint)}, sync=True)
         return manifest
@@ -111,7 +115,7 @@ class Manifest:
     def resume(cls, folder: Path, state: ManifestState) -> Manifest:
         """Go on writing the manifest of ``folder`` after its last item (its ``done`` line dropped)."""
         file = folder / MANIFEST_NAME
-        handle = file.open("r+b")
+        handle = file.open("r+b", buffering=0)
         handle.truncate(state.open_length)
         handle.seek(state.open_length)
         return cls(file, handle)
@@ -133,17 +137,25 @@ class Manifest:
 
     def _write(self, entry: Mapping[str, Any], *, sync: bool) -> None:
         # pydantic's serializer: the values json.dumps(..., default=str) writes, a few times faster.
-        self._handle.write(to_json(dict(entry), fallback=str, inf_nan_mode="constants") + b"\n")
+        self._pending.append(to_json(dict(entry), fallback=str, inf_nan_mode="constants") + b"\n")
         self._unsynced += 1
         now = time.monotonic()
         if sync or self._unsynced >= FSYNC_EVERY or now - self._synced_at >= FSYNC_SECONDS:
             self._sync()
         elif now - self._flushed_at >= FLUSH_SECONDS:
-            self._handle.flush()  # in the OS now: a killed process keeps these
+            self._flush()  # in the OS now: a killed process keeps these
             self._flushed_at = now
 
+    def _flush(self) -> None:
+        if self.before_flush is not None:
+            self.before_flush()
+        view = memoryview(b"".join(self._pending))
+        self._pending.clear()
+        while view:  # an unbuffered file may take part of it
+            view = view[self._handle.write(view) or 0 :]
+
     def _sync(self) -> None:
-        self._handle.flush()
+        self._flush()
         os.fsync(self._handle.fileno())
         self._unsynced = 0
         self._synced_at = self._flushed_at = time.monotonic()

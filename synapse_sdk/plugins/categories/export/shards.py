@@ -83,6 +83,8 @@ def run_chunk(spec: dict[str, Any], chunk: list[tuple[int, Any, Any]]) -> dict[s
     writer = _writer(exporter, root, spec["classes"], spec["part"])
     loop = _ChunkLoop(exporter, root, paths, None, None, spec["total"], writer)
     loop.process(chunk)
+    if writer is not None:
+        writer.flush()  # before the driver records these items in the manifest
     return {"records": loop.records, "calls": run.calls}
 
 

@@ -244,6 +244,8 @@ class BaseExporter(ExportFolders):
         else:
             manifest = Manifest.create(export_path, self.fingerprint())
             self.run.log_message(f"Exporting {total} item(s) as {fmt} to {self._where(export_path)}")
+        if writer is not None:
+            manifest.before_flush = writer.flush
         try:
             if remote is not None:
                 loop: ExportLoop = ShardedLoop(
