@@ -56,6 +56,9 @@ class UniqueNames:
         stem, suffix = split_name(original)
         stem = stem or "file"
         candidate, number = f"{stem}{suffix}", 0
+        if (key := stem.casefold()) not in self._stems:  # the usual case: the name is new
+            self._stems.add(key)
+            return candidate
         while split_name(candidate)[0].casefold() in self._stems:
             number += 1
             tail = f"_{_safe(item_id)}" + (f"_{number - 1}" if number > 1 else "")
@@ -71,6 +74,10 @@ def split_name(name: str) -> tuple[str, str]:
         return path.stem, path.suffix
     dot = name.rfind(".")  # as pathlib: a dot that is the name's first or last character starts no suffix
     return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+
+
+def _without_name(files: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in files.items() if k != "file_name"}
 
 
 def _safe(value: Any) -> str:
@@ -208,9 +215,8 @@ class ExportLoop:
         files = item.get("files")
         if isinstance(files, dict) and files:
             try:
-                original = self.exporter.get_original_file_name(
-                    {k: v for k, v in files.items() if k != "file_name"}
-                )
+                given = _without_name(files) if "file_name" in files else files
+                original = self.exporter.get_original_file_name(given)
             except Exception:  # noqa: BLE001 - no name to make unique: the hooks report it
                 return item_id
             item["files"] = {**files, "file_name": self.names.assign(original, item_id)}
