@@ -81,6 +81,33 @@ class NewRun(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+#: How a try of a run ended (None while it runs): the action's own end, or its worker dying.
+AttemptOutcome = Literal["succeeded", "failed", "stopped", "crashed"]
+#: Most tries one run records, and so the most ``retry.max_attempts`` in config.yaml may ask for
+#: (Ray's retries may be unbounded; a run's record is not).
+MAX_ATTEMPTS = 100
+
+
+class Attempt(BaseModel):
+    """One try of a job's action under its run: when and where it ran, and how it ended.
+
+    A run tried again after a crash (or an error, when its retry policy says so) keeps one
+    ``Attempt`` per try, oldest first; ``exit_code`` or ``signal`` says how its worker ended.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS)]
+    started_at: Timestamp
+    finished_at: Timestamp | None = None
+    outcome: AttemptOutcome | None = None
+    exit_code: Annotated[int, Field(ge=-255, le=255)] | None = None
+    signal: Annotated[str, StringConstraints(max_length=32)] | None = None
+    error: Text | None = None
+    host: Annotated[str, StringConstraints(max_length=255)] | None = None
+    pid: Pid | None = None
+
+
 class RunFields(BaseModel):
     """The bookkeeping fields of a run an update, transition or start mark may set, with bounds."""
 
@@ -98,6 +125,7 @@ class RunFields(BaseModel):
     error: Text | None = None
     lost_events: Count = 0
     extra: dict[str, JsonValue] = Field(default_factory=dict)
+    attempts: list[Attempt] = Field(default_factory=list, max_length=MAX_ATTEMPTS)
 
 
 def run_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +173,8 @@ class RunRecord(NewRun):
     result: Any = None
     error: str | None = None
     lost_events: int = 0
+    #: The tries of a job's action, oldest first (empty for a run no supervisor kept count of).
+    attempts: list[Attempt] = Field(default_factory=list)
     progress: dict[str, dict[str, float]] = Field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
     damaged: list[str] = Field(default_factory=list)
@@ -171,6 +201,7 @@ class RunRecord(NewRun):
             "result": self.result,
             "error": self.error,
             "lost_events": self.lost_events,
+            "attempts": [attempt_json(a) for a in self.attempts],
             "is_job": self.is_job,
             "created_at": iso(self.created_at),
             "started_at": iso(self.started_at),
@@ -180,6 +211,13 @@ class RunRecord(NewRun):
             "host": self.host,
             **({"damaged": self.damaged} if self.damaged else {}),
         }
+
+
+def attempt_json(attempt: Attempt) -> dict[str, Any]:
+    """The public JSON view of one try (times as ISO text, like the run's own)."""
+    data = attempt.model_dump()
+    data["started_at"], data["finished_at"] = iso(attempt.started_at), iso(attempt.finished_at)
+    return data
 
 
 def read_run(data: dict[str, Any]) -> RunRecord:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -11,6 +11,7 @@ from synapse_sdk.cli._json import dumps
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.protocol import RunsResource
+    from synapse_sdk.backend.schemas import Attempt
 
 app = typer.Typer(help="List, inspect, follow and stop runs and background jobs.", no_args_is_help=True)
 
@@ -92,6 +93,8 @@ def get(
         print(f"{key:<12} {record[key]}")
     if record["folder"]:
         print(f"{'folder':<12} {record['folder']}")
+    for attempt in stored.attempts:
+        print(f"{f'attempt {attempt.number}':<12} {describe_attempt(attempt)}")
     print(f"{'params':<12} {dumps(record['params'])}")
     for cat, p in record["progress"].items():
         print(f"{'progress':<12} {cat}: {p['current']:g}/{p['total']:g} ({p['percent']:.1f}%)")
@@ -115,33 +118,69 @@ def get(
 @app.command()
 def logs(
     job_id: str = typer.Argument(..., help="The run or job id."),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep printing (log lines and progress) until the run ends."
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """Print a run's log entries; with --follow, keep going until it ends."""
-    from synapse_sdk.backend.schemas import iso
+    """Print a run's log entries; with --follow, keep going (with progress lines) until it ends."""
+    from synapse_sdk.backend.schemas import LogEntry, iso
     from synapse_sdk.cli._render import format_log
-    from synapse_sdk.execution.base import reconcile
 
     store = _store()
-    record = store.get_run(job_id)
-    after = 0
-    while True:
-        entries = store.get_logs(job_id, after=after)
-        for e in entries:
-            if as_json:
-                print(dumps(e.to_json()))
-            else:
-                print(f"{iso(e.ts)} {format_log(e.level, e.message, e.event, e.data)}")
-            after = e.seq
-        if not follow:
-            return
-        if record.status.is_terminal and not entries:
-            print(f"-- run {job_id} ended {record.status.value}"
-                  + (f": {record.error}" if record.error else ""))  # fmt: skip
-            return
-        time.sleep(0.25)
-        record = reconcile(store, store.get_run(job_id))
+    if follow:
+        from synapse_sdk.cli.watch import PlainProgress
+        from synapse_sdk.execution.watch import run_events
+
+        plain = PlainProgress()
+        for event in run_events(store, job_id):
+            if event.event == "log":
+                e = LogEntry.model_validate(event.data)
+                print(
+                    dumps(e.to_json())
+                    if as_json
+                    else f"{iso(e.ts)} {format_log(e.level, e.message, e.event, e.data)}"
+                )
+            elif event.event == "progress" and not as_json:
+                line = plain.line(event.data)
+                if line is not None:
+                    print(f"{iso(event.data['updated_at'])} {line}")
+            elif event.event == "end" and not as_json:
+                error = event.data.get("error")
+                print(f"-- run {job_id} ended {event.data.get('status')}" + (f": {error}" if error else ""))
+            sys.stdout.flush()
+        return
+    store.get_run(job_id)
+    for e in store.get_logs(job_id):
+        print(
+            dumps(e.to_json())
+            if as_json
+            else f"{iso(e.ts)} {format_log(e.level, e.message, e.event, e.data)}"
+        )
+
+
+@app.command()
+def watch(job_id: str = typer.Argument(..., help="The run or job id.")) -> None:
+    """Watch a run until it ends: progress bars with rate and ETA, latest metrics, log tail.
+
+    Exits like the run: 0 if it succeeded, 1 if it failed or was stopped, 2 if it refused its input.
+    """
+    from synapse_sdk.cli.watch import watch_run
+
+    watch_run(_store(), job_id)
+
+
+@app.command()
+def metrics(
+    job_id: str = typer.Argument(..., help="The run or job id."),
+    name: str = typer.Option(None, "--name", help="Only this metric (e.g. loss)."),
+    category: str = typer.Option(None, "--category", help="Only this metrics category (e.g. training)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print the history of a run's metrics, oldest first (every set_metrics call)."""
+    from synapse_sdk.cli.watch import print_metrics
+
+    print_metrics(_store(), job_id, name, category, as_json, sys.stdout)
 
 
 @app.command()
@@ -173,3 +212,20 @@ def prune(
     for f in freed:
         print(f"{f.run_id:<18} {f.size / 1e6:>9.1f} MB  {f.path}")
     print(f"{verb} {len(freed)} folder(s), {size / 1e6:.1f} MB")
+
+
+def describe_attempt(attempt: Attempt) -> str:
+    """One try of a run in a line: outcome, start and end, how its worker ended, where, why."""
+    from synapse_sdk.backend.schemas import iso
+    from synapse_sdk.execution.local.process import describe_exit
+
+    start = (iso(attempt.started_at) or "")[:19].replace("T", " ")
+    end = (iso(attempt.finished_at) or "")[11:19] or "..."
+    parts = [f"{attempt.outcome or 'running':<10}", f"{start} -> {end}"]
+    if attempt.exit_code is not None:
+        parts.append(describe_exit(attempt.exit_code))
+    if attempt.pid is not None:
+        parts.append(f"pid {attempt.pid}" + (f" on {attempt.host}" if attempt.host else ""))
+    if attempt.error and attempt.outcome != "succeeded":
+        parts.append(attempt.error)
+    return "  ".join(parts)

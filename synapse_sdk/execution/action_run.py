@@ -15,8 +15,9 @@ from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.backend.schemas import RunStatus
-from synapse_sdk.errors import ActionStopped
+from synapse_sdk.errors import ActionStopped, SynapseError
 from synapse_sdk.execution import lifecycle
+from synapse_sdk.execution.attempts import ENDS, RETRY_EXIT, AttemptFailed, ended
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.protocol import RunsResource
@@ -34,17 +35,22 @@ def run_attached(
     *,
     claim: bool = True,
     end_recorder: EndRecorder | None = None,
+    attempt: int | None = None,
+    retry_error: bool = False,
 ) -> Any:
     """Run ``action.start()`` as ``action.run`` and record it: RUNNING, then SUCCEEDED, FAILED or STOPPED.
 
     With ``claim`` the run must be PENDING (it is created when it does not exist yet: the
     programmatic use). With an ``end_recorder`` whoever set it vouches for the run: nothing is
-    checked before the action starts and the end goes to it.
+    checked before the action starts and the end goes to it. ``attempt``: the try of the run a
+    supervisor recorded (see :mod:`~synapse_sdk.execution.attempts`), ended here with the run;
+    with ``retry_error`` an action that raises (bad input aside) leaves the run active for the
+    next try, its try failed, and ``AttemptFailed`` is raised from its exception.
     """
     run = action.run
     if claim and end_recorder is None:
-        lifecycle.claim(runs, run.id, lambda: new_run_for(action))
-    run.mark_started(lifecycle.started_fields())
+        lifecycle.claim(runs, run.id, lambda: new_run_for(action), attempt)
+    run.mark_started(lifecycle.started_fields())  # a later try's: stored only if no try got to start
     try:
         result = action.start()
         if isinstance(result, CoroutineType):
@@ -54,24 +60,52 @@ def run_attached(
         result = as_json(result)
     except ActionStopped:
         run.log_message("stopped on request", "WARNING")
-        _end(run, runs, end_recorder, RunStatus.STOPPED, error="stopped on request")
+        _end(run, runs, end_recorder, RunStatus.STOPPED, attempt, error="stopped on request")
         raise
     except BaseException as exc:
         message = f"{type(exc).__name__}: {exc}"
         run.log_message(f"action failed: {message}", "ERROR")
-        _end(run, runs, end_recorder, RunStatus.FAILED, error=message)
+        if retry_error and attempt is not None and getattr(exc, "exit_code", 1) != 2:
+            _leave_for_retry(run, runs, message)
+            raise AttemptFailed(message) from exc
+        _end(run, runs, end_recorder, RunStatus.FAILED, attempt, error=message)
         raise
-    _end(run, runs, end_recorder, RunStatus.SUCCEEDED, result=result)
+    _end(run, runs, end_recorder, RunStatus.SUCCEEDED, attempt, result=result)
     return result
 
 
-def _end(run: Run, runs: RunsResource, end_recorder: EndRecorder | None, status: str, **fields: Any) -> None:
+def _end(
+    run: Run,
+    runs: RunsResource,
+    end_recorder: EndRecorder | None,
+    status: RunStatus,
+    attempt: int | None,
+    **fields: Any,
+) -> None:
     started = run.close() or {}  # every event is stored before the end
+    if attempt is not None and attempt > 1:
+        started.pop("started_at", None)  # the run started with an earlier try
     end = {"finished_at": time.time(), "lost_events": run.lost, **started, **masked_end(run, fields)}
+    if attempt is not None:
+        outcome, code = ENDS[status]
+        try:
+            tries = runs.get_run(run.id).attempts
+        except SynapseError:  # a backend out of reach: the supervisor ends the try once the worker exits
+            tries = []
+        if tries:
+            end["attempts"] = ended(tries, outcome, exit_code=code, error=end.get("error"))
     if end_recorder is not None:
         end_recorder(status, end)
     else:
         lifecycle.end(runs, run.id, status, **end)
+
+
+def _leave_for_retry(run: Run, runs: RunsResource, message: str) -> None:
+    """The action raised and will be tried again: its events stored, its try failed, the run active."""
+    run.close()
+    error = masked_end(run, {"error": message})["error"]
+    tries = runs.get_run(run.id).attempts
+    runs.update(run.id, attempts=ended(tries, "failed", exit_code=RETRY_EXIT, error=error))
 
 
 def masked_end(run: Run, fields: dict[str, Any]) -> dict[str, Any]:

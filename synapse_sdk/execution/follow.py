@@ -45,7 +45,8 @@ def follow_run(handle: RunHandle, observers: Iterable[RunSink], *, poll: float =
     """
     runs, run_id = handle.runs, handle.run_id
     observers = list(observers)
-    after = 0
+    printed = handle.record.extra.get("environment_log_seq")  # shown while its environment was built
+    after = printed if isinstance(printed, int) else 0
     shown: dict[str, tuple[float, float]] = {}
     while True:
         record = handle.refresh()

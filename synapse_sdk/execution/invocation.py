@@ -23,6 +23,8 @@ class Invocation:
     python: str = sys.executable
     #: The folder the user ran the command from: relative paths in params resolve against it.
     cwd: str = field(default_factory=os.getcwd)
+    #: Which try of the run this is, when a supervisor records the run's tries (None: nobody does).
+    attempt: int | None = None
 
     def to_json(self) -> str:
         """Serialise for a worker (never to a file others can read: params may hold secrets)."""

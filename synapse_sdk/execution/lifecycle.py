@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from synapse_sdk._redact import Masker, mask_urls, redact, secret_values
 from synapse_sdk.backend.schemas import ACTIVE, NewRun, RunRecord, RunStatus
-from synapse_sdk.errors import RunConflict
+from synapse_sdk.errors import ActionStopped, RunConflict
 
 if TYPE_CHECKING:
     from synapse_sdk.backend.protocol import RunsResource
@@ -68,16 +68,34 @@ def new_run(
 
 
 def create(runs: RunsResource, new: NewRun) -> RunRecord:
-    """Create the run PENDING; an id that is taken is a ``RunConflict``."""
-    return runs.create_run(new)
+    """Create the run PENDING; an id that is taken is a ``RunConflict`` (unless it is this run,
+    created PENDING while its environment was built: see ``execution.environment``)."""
+    try:
+        return runs.create_run(new)
+    except RunConflict:
+        from synapse_sdk.execution.environment import adopt
+
+        adopted = adopt(runs, new)
+        if adopted is None:
+            raise
+        return adopted
 
 
-def claim(runs: RunsResource, run_id: str, make: Callable[[], NewRun]) -> None:
+def claim(runs: RunsResource, run_id: str, make: Callable[[], NewRun], attempt: int | None = None) -> None:
     """Make sure run ``run_id`` exists and is PENDING before it starts: create it (``make()``) if absent.
 
     One read when an executor created it; a run that ended or started already cannot start
-    (``RunConflict``): e.g. a job stopped before its worker came up.
+    (``RunConflict``): e.g. a job stopped before its worker came up. A later try of a retried
+    run (``attempt`` > 1) finds it active instead (RUNNING since its first try), its stop not asked.
     """
+    if attempt is not None and attempt > 1:
+        record = runs.get_run(run_id)
+        if record.status not in ACTIVE:
+            raise RunConflict(f"run {run_id!r} is {record.status.value}; attempt {attempt} cannot start")
+        if record.stop_requested:  # asked between two tries
+            stop(runs, run_id, f"stopped before attempt {attempt} started")
+            raise ActionStopped()
+        return
     status = runs.run_status(run_id)
     if status is None:
         try:
@@ -141,10 +159,12 @@ def fail_before_start(
     record = runs.get_run(run_id)
     if record.status not in ACTIVE:
         return False
+    from synapse_sdk.execution.attempts import end_fields
     from synapse_sdk.plugins.run.sanitise import clean_text
 
     error = Masker(secrets).text(clean_text(error))
-    return fail(runs, run_id, error, extra={**record.extra, "exit_code": exit_code})
+    tried = end_fields(record, RunStatus.FAILED, exit_code=exit_code, error=error)
+    return fail(runs, run_id, error, extra={**record.extra, "exit_code": exit_code}, **tried)
 
 
 def request_stop(runs: RunsResource, run_id: str) -> None:
@@ -157,7 +177,9 @@ def declare_lost(
 ) -> RunRecord:
     """Whatever ran ``record`` is gone: ``status`` with ``reason`` (default FAILED, STOPPED if a stop
     was asked)."""
+    from synapse_sdk.execution.attempts import end_fields
+
     if status is None:
         status = RunStatus.STOPPED if record.stop_requested else RunStatus.FAILED
-    end(runs, record.id, status, error=reason)
+    end(runs, record.id, status, error=reason, **end_fields(record, status, error=reason))
     return runs.get_run(record.id)

@@ -187,12 +187,6 @@ def prepare(
     config = PluginConfig.load(folder)
     config.get_action(action)
     isolated = plugin and local_env and not debug
-    python = _release_python(folder, config, home) if isolated else sys.executable
-    if python == sys.executable:
-        cls = load_action_class(folder, config, action)
-        cls.validate_params(params)
-    else:
-        cls = _stand_in(config, action)
     invocation = Invocation(
         run_id=run_id or uuid.uuid4().hex[:16],
         plugin_path=str(folder),
@@ -200,18 +194,45 @@ def prepare(
         params=params,
         envs=dict(envs or {}),
         home=home,
-        python=python,
     )
+    if isolated:
+        stand_in = Prepared(invocation=invocation, config=config, action_class=_stand_in(config, action))
+        python = _release_python(folder, config, home, stand_in, is_job=run_id is not None)
+        if python != sys.executable:
+            from dataclasses import replace
+
+            return replace(stand_in, invocation=replace(invocation, python=python))
+    cls = load_action_class(folder, config, action)
+    cls.validate_params(params)
     return Prepared(invocation=invocation, config=config, action_class=cls)
 
 
-def _release_python(folder: Path, config: PluginConfig, home: str | None) -> str:
-    """The interpreter for a published release's env; this one for plugin folders."""
+def _release_python(
+    folder: Path, config: PluginConfig, home: str | None, prepared: Prepared, *, is_job: bool
+) -> str:
+    """The interpreter for a published release's env; this one for plugin folders. A build of the
+    env is a phase of the run (:mod:`synapse_sdk.execution.environment`), its log kept in the
+    run's folder when it fails."""
+    from dataclasses import replace
+
     from synapse_sdk.packaging.publish import is_release_dir, release_python
+    from synapse_sdk.runtime_env.spec import RuntimeEnvSpec
+    from synapse_sdk.runtime_env.venv import needs_build
     from synapse_sdk.settings import Settings
 
-    root = Path(home) if home else Settings.from_env().home
-    return release_python(folder, config, root) if is_release_dir(folder, root) else sys.executable
+    settings = Settings.from_env()
+    root = Path(home) if home else settings.home
+    if not is_release_dir(folder, root):
+        return sys.executable
+    if not needs_build(RuntimeEnvSpec.from_plugin(folder, config), root):
+        return release_python(folder, config, root)
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.execution.environment import BUILD_LOG, EnvPhase
+
+    runs = get_backend(replace(settings, home=root)).runs
+    phase = EnvPhase(runs, lambda: prepared.new_run(is_job=is_job), config.uri)
+    run_folder = Settings(home=root).runs_dir / prepared.invocation.run_id
+    return release_python(folder, config, root, observer=phase, build_log=run_folder / BUILD_LOG)
 
 
 def _stand_in(config: PluginConfig, action: str) -> type[Action]:

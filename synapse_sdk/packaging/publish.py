@@ -20,6 +20,7 @@ from synapse_sdk.runtime_env.spec import LOCK_FILE, REQUIREMENTS_FILE, requireme
 
 if TYPE_CHECKING:
     from synapse_sdk.plugins.loader import LoadedPlugin
+    from synapse_sdk.runtime_env.venv import BuildObserver
     from synapse_sdk.settings import Settings
 
 
@@ -194,13 +195,20 @@ def is_release_dir(path: Path, home: Path) -> bool:
     return path.resolve().is_relative_to(releases_dir(home).resolve())
 
 
-def release_python(path: Path, config: PluginConfig, home: Path) -> str:
-    """The interpreter a release runs with: its cached env, or this one when it needs no packages."""
+def release_python(
+    path: Path,
+    config: PluginConfig,
+    home: Path,
+    observer: BuildObserver | None = None,
+    build_log: Path | None = None,
+) -> str:
+    """The interpreter a release runs with: its cached env, or this one when it needs no packages
+    (``observer`` and ``build_log``: see :func:`~synapse_sdk.runtime_env.venv.ensure_env`)."""
     from synapse_sdk.runtime_env.spec import RuntimeEnvSpec
     from synapse_sdk.runtime_env.venv import ensure_env
 
     spec = RuntimeEnvSpec.from_plugin(path, config)
-    return str(ensure_env(spec, home, label=config.uri))
+    return str(ensure_env(spec, home, label=config.uri, observer=observer, build_log=build_log))
 
 
 def prune_release_leftovers(home: Path, min_age: float = 600.0) -> list[Path]:

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails
 
 from synapse_sdk._redact import MASK, Masker, is_secret_key, redact, secret_values
+from synapse_sdk.backend.schemas import MAX_ATTEMPTS
 from synapse_sdk.errors import ConfigError, did_you_mean
 from synapse_sdk.plugins._yaml import RefusedYAML, load_yaml
 from synapse_sdk.plugins.categories import CATEGORIES, METHODS, Category, Method
@@ -58,6 +59,43 @@ class AutoscalingConfig(BaseModel):
         return self
 
 
+#: What may end a try and have it tried again: the worker dying (``crash``), the action raising (``error``).
+RetryOn = Literal["crash", "error"]
+
+
+class RetryConfig(BaseModel):
+    """``actions.<name>.retry``: how many times a job's action is tried, and after what, under one run.
+
+    As Ray's task retries: by default only a crash (the worker killed or dying, a non-zero exit
+    that is not the action's own error) is tried again; ``on: [crash, error]`` also retries an
+    action that raised. Bad input (invalid params, exit code 2) is never retried. Every try runs
+    under the same run id and run folder (``run.path``), so what a try saved is there for the next.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(default=1, ge=1, le=MAX_ATTEMPTS)
+    on: tuple[RetryOn, ...] = ("crash",)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads a bare ``on:`` key as ``true``: take it back as the key it was written as."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if key is True else key): value for key, value in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _something_retried(self) -> RetryConfig:
+        if not self.on:
+            raise ValueError("on: name what is retried, like [crash] or [crash, error]")
+        return self
+
+    def allows(self, outcome: RetryOn, attempt: int) -> bool:
+        """True if a try numbered ``attempt`` that ended by ``outcome`` is followed by another."""
+        return attempt < self.max_attempts and outcome in self.on
+
+
 class ActionConfig(BaseModel):
     """One entry of ``actions:``: where the action's class is and how it runs."""
 
@@ -73,11 +111,18 @@ class ActionConfig(BaseModel):
     #: Ray Serve replicas of a restapi action: a fixed count, or ``autoscaling`` bounds.
     num_replicas: int | None = Field(None, ge=1)
     autoscaling: AutoscalingConfig | None = None
+    #: How many times a job is tried before its run fails (default: once).
+    retry: RetryConfig = RetryConfig()
 
     @model_validator(mode="after")
     def _one_scaling(self) -> ActionConfig:
         if self.num_replicas is not None and self.autoscaling is not None:
             raise ValueError("set either num_replicas or autoscaling, not both")
+        if self.retry.max_attempts > 1 and self.method != "job":
+            raise ValueError(
+                f"retry: only job actions are tried again, this one is {self.method}; "
+                "use method: job or remove retry"
+            )
         return self
 
     @field_validator("entrypoint")
@@ -377,7 +422,8 @@ class _Shown(str):
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = PluginConfig
     if len(loc) >= 3 and loc[0] == "actions":
-        model = AutoscalingConfig if len(loc) >= 4 and loc[2] == "autoscaling" else ActionConfig
+        nested: dict[str, type[BaseModel]] = {"autoscaling": AutoscalingConfig, "retry": RetryConfig}
+        model = nested.get(str(loc[2]), ActionConfig) if len(loc) >= 4 else ActionConfig
     return list(model.model_fields)
 
 

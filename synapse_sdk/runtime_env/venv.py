@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from synapse_sdk._version import DISTRIBUTION
 from synapse_sdk.errors import EnvBuildError
@@ -80,6 +81,26 @@ class EnvInfo:
     build_seconds: float
 
 
+class BuildObserver(Protocol):
+    """Told when an env is actually built (a cached one tells nothing): to show it as a phase."""
+
+    def started(self, package_manager: str, packages: int) -> None:
+        """The build begins: ``packages`` requirement lines, with ``package_manager``."""
+
+    def finished(self, seconds: float) -> None:
+        """The env is ready after ``seconds``."""
+
+    def failed(self, seconds: float, error: str) -> None:
+        """The build failed after ``seconds``; ``error`` is the message raised next."""
+
+
+def needs_build(spec: RuntimeEnvSpec, home: Path) -> bool:
+    """True when :func:`ensure_env` would build (no complete env for ``spec`` in the cache yet)."""
+    if spec.is_empty:
+        return False
+    return not _ready(envs_dir(home) / spec.key(extra=worker_requirements())[:KEY_LENGTH])
+
+
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on ``path``; the kernel releases it if the holder dies."""
@@ -92,10 +113,19 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Path:
+def ensure_env(
+    spec: RuntimeEnvSpec,
+    home: Path,
+    *,
+    label: str = "plugin",
+    observer: BuildObserver | None = None,
+    build_log: Path | None = None,
+) -> Path:
     """The interpreter to run a plugin with: the current one for an empty spec, else its cached env.
 
-    Reusing an env costs a stat; building takes the env's file lock so concurrent callers build once.
+    Reusing an env costs a stat; building takes the env's file lock so concurrent callers build
+    once. ``observer`` is told when a build starts and ends; a build that fails writes the output
+    of its commands to ``build_log`` (when given), which the error names.
     """
     if spec.is_empty:
         return Path(sys.executable)
@@ -115,9 +145,18 @@ def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Pa
             shutil.rmtree(final)  # no marker, or its base interpreter is gone: never trusted
         tmp = root / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
         logger.info("building env %s for %s with %s", key, label, spec.package_manager)
+        started = time.monotonic()
+        if observer is not None:
+            observer.started(spec.package_manager, len(spec.requirements))
+        output: list[str] = []
         try:
-            started = time.monotonic()
-            _build(spec, tmp, extra, label)
+            try:
+                _build(spec, tmp, extra, label, output)
+            except EnvBuildError as exc:
+                error = _kept(exc, output, build_log)
+                if observer is not None:
+                    observer.failed(time.monotonic() - started, str(error))
+                raise error from exc.__cause__
             meta = {
                 "key": key,
                 "package_manager": spec.package_manager,
@@ -133,7 +172,21 @@ def ensure_env(spec: RuntimeEnvSpec, home: Path, *, label: str = "plugin") -> Pa
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+    if observer is not None:
+        observer.finished(time.monotonic() - started)
     return env_python(final)
+
+
+def _kept(exc: EnvBuildError, output: list[str], build_log: Path | None) -> EnvBuildError:
+    """``exc``, naming ``build_log`` once the build's output is written there (if it can be)."""
+    if build_log is None:
+        return exc
+    try:
+        build_log.parent.mkdir(parents=True, exist_ok=True)
+        build_log.write_text("".join(output) or "(no output)\n", encoding="utf-8")
+    except OSError as os_exc:
+        return EnvBuildError(f"{exc} (its build log could not be written to {build_log}: {os_exc.strerror})")
+    return EnvBuildError(f"{exc}; the build log is {build_log}")
 
 
 def _ready(env: Path) -> bool:
@@ -141,10 +194,10 @@ def _ready(env: Path) -> bool:
     return (env / MARKER).is_file() and env_python(env).exists()
 
 
-def _build(spec: RuntimeEnvSpec, env: Path, extra: tuple[str, ...], label: str) -> None:
+def _build(spec: RuntimeEnvSpec, env: Path, extra: tuple[str, ...], label: str, output: list[str]) -> None:
     uv = find_uv()
     seed = ["--seed"] if spec.package_manager == "pip" else []
-    _run([uv, "venv", "--quiet", "--relocatable", *seed, "--python", sys.executable, str(env)], label)
+    _run([uv, "venv", "--quiet", "--relocatable", *seed, "--python", sys.executable, str(env)], label, output)
     site = _site_packages(env)
     sdk_links = env / SDK_LINK_DIR
     sdk_links.mkdir()
@@ -161,7 +214,7 @@ def _build(spec: RuntimeEnvSpec, env: Path, extra: tuple[str, ...], label: str) 
     else:
         cmd = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                *spec.options, "-r", str(reqs), *extra]  # fmt: skip
-    _run(cmd, label)
+    _run(cmd, label, output)
 
 
 def _site_packages(env: Path) -> Path:
@@ -171,10 +224,11 @@ def _site_packages(env: Path) -> Path:
     return found[0]
 
 
-def _run(cmd: list[str], label: str) -> None:
+def _run(cmd: list[str], label: str, output: list[str]) -> None:
     env = {**os.environ}
     env.pop("VIRTUAL_ENV", None)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    output.append(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}(exit {proc.returncode})\n")
     if proc.returncode != 0:
         tool = "uv" if Path(cmd[0]).name.startswith("uv") else "pip"
         raise EnvBuildError(

@@ -156,10 +156,19 @@ def test_a_locked_requirement_missing_from_the_registry_fails_the_run_naming_it(
     assert run_cli("plugin", "publish", cwd=folder).returncode == 0
     proc = run_cli("plugin", "run", "quick", "--plugin", "six-bad", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("Error: cannot build the environment of six-bad@1.0.0: requirement "
-                                  "'synapse-no-such-package-4f2a9c' cannot be satisfied")  # fmt: skip
-    assert "(uv exited with" in proc.stderr
-    assert store.list_runs() == []
+    # The build is a phase of the run: shown, recorded, and its log kept in the run's folder.
+    building, error = proc.stderr.splitlines()
+    assert building == "building environment for six-bad@1.0.0 (uv, 2 packages)…"
+    assert error.startswith("Error: cannot build the environment of six-bad@1.0.0: requirement "
+                            "'synapse-no-such-package-4f2a9c' cannot be satisfied")  # fmt: skip
+    assert "(uv exited with" in error
+    (record,) = store.list_runs()
+    log = synapse_home / "runs" / record.id / "environment-build.log"
+    assert error.endswith(f"; the build log is {log}")
+    assert "synapse-no-such-package-4f2a9c" in log.read_text()
+    assert record.status == "FAILED" and record.error == error.removeprefix("Error: ")
+    assert record.progress == {"environment": {"current": 0.0, "total": 1.0, "percent": 0.0}}
+    assert [e.message for e in store.get_logs(record.id)][0] == building
     assert [p.name for p in (synapse_home / "envs").iterdir() if not p.name.endswith(".lock")] == []
 
 

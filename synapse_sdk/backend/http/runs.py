@@ -8,13 +8,19 @@ through is recognised from the run as stored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.backend.http.transport import HttpTransport
 from synapse_sdk.backend.http.wire import batch_to_json
 from synapse_sdk.backend.schemas import RUN_ID, EventBatch, LogEntry, NewRun, RunRecord, RunStatus, read_run
-from synapse_sdk.errors import RunConflict, RunNotFound
+from synapse_sdk.errors import BackendError, RunConflict, RunNotFound
+
+if TYPE_CHECKING:
+    from synapse_sdk.backend.store.feed import RunEvent
+
+#: Seconds an event stream may be silent before the client reconnects (the server's keep-alive: 10).
+STREAM_TIMEOUT = 30.0
 
 
 def _url(run_id: str, tail: str = "") -> str:
@@ -84,6 +90,54 @@ class HttpRuns:
         if status is not None:
             params["status"] = RunStatus(status).value
         return [read_run(r) for r in self._http.call("GET", "/runs", params=params)]
+
+    def page_runs(
+        self,
+        limit: int = 50,
+        status: RunStatus | Iterable[RunStatus] | None = None,
+        *,
+        plugin: str | None = None,
+        action: str | None = None,
+        before: str | None = None,
+        summary: bool = False,
+    ) -> tuple[list[RunRecord], str | None]:
+        """One page of runs, newest first, and the next page's cursor (see ``RunStore.page_runs``)."""
+        wanted = None if status is None else [RunStatus(status).value] if isinstance(status, str) else [
+            RunStatus(s).value for s in status
+        ]  # fmt: skip
+        params = {"limit": limit, "status": wanted, "plugin": plugin, "action": action, "before": before,
+                  "summary": summary or None}  # fmt: skip
+        response = self._http.request(
+            "GET", "/runs", params={k: v for k, v in params.items() if v is not None}
+        )
+        try:
+            records = [read_run(r) for r in response.json()]
+        except ValueError:
+            raise self._http.error_for("GET", "/runs", response) from None
+        return records, response.headers.get("x-next-cursor")
+
+    def events(
+        self, run_id: str, *, log_tail: int | None = None, metric_tail: int | None = None
+    ) -> Iterator[RunEvent]:
+        """The run's live events (``GET /runs/{id}/events/stream``) until its ``end``; a stream
+        that breaks off is opened again after the last event received, for ``retry_for`` seconds."""
+        from synapse_sdk.backend.http.events import read_events
+
+        path, after = _url(run_id, "/events/stream"), None
+        params: dict[str, Any] = {"log_tail": log_tail, "metric_tail": metric_tail}
+        while True:
+            query = {"after": after} if after else {k: v for k, v in params.items() if v is not None}
+            body = self._http.stream("GET", path, params=query, timeout=STREAM_TIMEOUT)
+            try:
+                for event in read_events(body):
+                    after = event.id or after
+                    yield event
+                    if event.event == "end":
+                        return
+            except BackendError:  # broke off (or went silent): resume after what came
+                continue
+            finally:
+                body.close()
 
     def pid_started(self, run_id: str) -> str | None:
         """The start-time fingerprint recorded with the worker pid."""

@@ -25,15 +25,18 @@ from synapse_sdk.backend.schemas import (
     run_fields,
 )  # fmt: skip
 from synapse_sdk.backend.store.db import Database
+from synapse_sdk.backend.store.listing import cursor_of, page_queries
 from synapse_sdk.errors import RunConflict, RunNotFound, UsageError
 
 _FIELDS = {
     "started_at", "finished_at", "heartbeat_at", "host", "pid", "pid_started", "supervisor_pid",
-    "stop_requested", "result", "error", "lost_events", "extra",
+    "stop_requested", "result", "error", "lost_events", "extra", "attempts",
 }  # fmt: skip
-_JSON_FIELDS = {"result", "extra"}
+_JSON_FIELDS = {"result", "extra", "attempts"}
 #: The SET clause per tuple of field names (a run's writes use a handful of the same sets).
 _SETS: dict[tuple[str, ...], str] = {}
+#: The store's next change number (``rev``): every write to a run sets it (see migration 0007).
+NEXT_REV = "COALESCE((SELECT MAX(rev) FROM runs), 0) + 1"
 
 
 #: One encoder for every stored JSON value (``json.dumps`` with options builds one per call).
@@ -112,7 +115,8 @@ class RunStore:
         try:
             self.db.write_one(
                 "INSERT INTO runs (id, plugin_code, plugin_version, category, action, method,"
-                " params, status, is_job, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " params, status, is_job, created_at, extra, rev, created_rev)"
+                f" VALUES (?,?,?,?,?,?,?,?,?,?,?,{NEXT_REV},{NEXT_REV})",
                 (
                     new.id, new.plugin_code, new.plugin_version, new.category, new.action,
                     new.method, _dumps(new.params), status.value, int(new.is_job), now,
@@ -140,7 +144,8 @@ class RunStore:
         states = tuple(expected)  # members of a StrEnum are their values to SQLite
         sets, values = self._assignments(fields)
         cur = self.db.write_one(
-            f"UPDATE runs SET status = ?{sets} WHERE id = ? AND status IN ({','.join('?' * len(states))})",
+            f"UPDATE runs SET status = ?{sets}, rev = {NEXT_REV}"
+            f" WHERE id = ? AND status IN ({','.join('?' * len(states))})",
             (_status(new), *values, run_id, *states),
         )
         if cur.rowcount == 1:
@@ -156,7 +161,9 @@ class RunStore:
         """
         if fields:
             sets, values = self._assignments(fields)
-            cur = self.db.write_one(f"UPDATE runs SET {sets[2:]} WHERE id = ?", (*values, run_id))
+            cur = self.db.write_one(
+                f"UPDATE runs SET {sets[2:]}, rev = {NEXT_REV} WHERE id = ?", (*values, run_id)
+            )
             if cur.rowcount != 1:
                 raise _not_found(run_id)
 
@@ -190,31 +197,54 @@ class RunStore:
 
     def list_runs(self, limit: int = 50, status: RunStatus | None = None) -> list[RunRecord]:
         """The newest runs first."""
-        query, args = "SELECT * FROM runs", []
-        if status is not None:
-            query += " WHERE status = ?"
-            args.append(RunStatus(status).value)
-        query += " ORDER BY created_at DESC LIMIT ?"
-        rows = self.db.query(query, (*args, limit))
-        return [self._record(row) for row in rows]
+        return self.page_runs(limit, status)[0]
 
-    def _record(self, row: sqlite3.Row) -> RunRecord:
+    def page_runs(
+        self,
+        limit: int = 50,
+        status: RunStatus | Iterable[RunStatus] | None = None,
+        *,
+        plugin: str | None = None,
+        action: str | None = None,
+        before: str | None = None,
+        summary: bool = False,
+    ) -> tuple[list[RunRecord], str | None]:
+        """One page of runs, newest first, and the cursor of the next (None: this is the last).
+
+        ``status`` (one or several), ``plugin`` (a code) and ``action`` filter; ``before`` is the
+        cursor a previous page returned; ``summary`` leaves each record's metrics out (a listing
+        does not read a run's metric rows). Keyset paging: any page costs a few index reads.
+        """
+        rows: list[sqlite3.Row] = []
+        for query, args in page_queries(limit, status, plugin=plugin, action=action, before=before):
+            rows += self.db.query(query, args)
+        rows = sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)[:limit]
+        records = [self._record(row, summary=summary) for row in rows]
+        return records, (cursor_of(records[-1]) if len(records) == limit else None)
+
+    def _record(self, row: sqlite3.Row, *, summary: bool = False) -> RunRecord:
         """A row as a record; what cannot be read is named in ``damaged`` (see ``read_run``)."""
         data, damaged = dict(row), list[str]()
         run_id = data["id"]
         _loads(data, "params", {}, damaged)
         _loads(data, "extra", {}, damaged)
         _loads(data, "result", None, damaged)
+        _loads(data, "attempts", [], damaged)
         data["stop_requested"] = bool(data["stop_requested"])
         data["is_job"] = bool(data["is_job"])
-        data.pop("pid_started", None)
+        for private in ("pid_started", "rev", "created_rev"):
+            data.pop(private, None)
         data["progress"] = _progress(
             self.db.query("SELECT category, current, total FROM run_progress WHERE run_id = ?", (run_id,)),
             damaged,
         )
         metrics: dict[str, dict[str, Any]] = {}
-        for cat, payload in self.db.query(
-            "SELECT category, data FROM run_metrics WHERE run_id = ? ORDER BY seq", (run_id,)
+        for cat, payload in (
+            ()
+            if summary
+            else self.db.query(
+                "SELECT category, data FROM run_metrics WHERE run_id = ? ORDER BY seq", (run_id,)
+            )
         ):
             try:
                 metrics.setdefault(str(cat), {}).update(json.loads(payload))
@@ -253,7 +283,12 @@ class RunStore:
             raise UsageError(f"events: {exc}") from None
         start_sets, start_values = self._assignments(batch.started or {})
         with self.db.write() as conn:
-            row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if batch.logs or batch.progress or batch.metrics or batch.started:  # a change watchers see
+                row = conn.execute(
+                    f"UPDATE runs SET rev = {NEXT_REV} WHERE id = ? RETURNING stop_requested", (run_id,)
+                ).fetchone()
+            else:  # a heartbeat alone
+                row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise _not_found(run_id)
             if batch.started:

@@ -58,18 +58,21 @@ def run_in_process(
         secrets=lambda: secret_values(invocation.params, invocation.envs),
         progress_categories=cls.progress_categories,
         folder=invocation.run_folder(),
+        attempt=invocation.attempt or 1,
     )
     run.on_stop_requested = on_stop_requested
     action.run = run
     if apply_env:
         env_vars = action.get_runtime_env().get("env_vars") or {}
         os.environ.update({str(k): str(v) for k, v in env_vars.items()})
+    attempt = invocation.attempt
+    retry_error = attempt is not None and config.actions[invocation.action].retry.allows("error", attempt)
     if capture_output:
         from synapse_sdk.execution.output import captured
 
         with captured(run):
-            return run_attached(action, runs, claim=claim)
-    return run_attached(action, runs, claim=claim)
+            return run_attached(action, runs, claim=claim, attempt=attempt, retry_error=retry_error)
+    return run_attached(action, runs, claim=claim, attempt=attempt, retry_error=retry_error)
 
 
 class LocalExecutor:

@@ -35,12 +35,16 @@ def is_alive(pid: int | None, fingerprint: str | None = None) -> bool:
     return fingerprint is None or fields[19] == fingerprint
 
 
+def signal_name(number: int) -> str:
+    """``SIGKILL`` for 9; ``unknown`` for a number that names no signal."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
+
+
 def describe_exit(returncode: int) -> str:
     """``signal 9 (SIGKILL)`` for a negative return code, ``exit code N`` otherwise."""
     if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = "unknown"
-        return f"signal {-returncode} ({name})"
+        return f"signal {-returncode} ({signal_name(-returncode)})"
     return f"exit code {returncode}"

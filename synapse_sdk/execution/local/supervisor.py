@@ -2,8 +2,9 @@
 
 It reads the invocation on stdin, runs the worker with the invocation's interpreter in the
 user's folder, waits, and if the worker ended without recording an outcome (killed, crashed)
-marks the run FAILED with the reason ("worker died: signal 9 (SIGKILL)"), or STOPPED if a
-stop was asked.
+tries it again when the action's ``retry`` policy allows, or else marks the run FAILED with the
+reason ("worker died: signal 9 (SIGKILL)"), or STOPPED if a stop was asked (see
+:mod:`synapse_sdk.execution.attempts`).
 
 The worker's output reaches ``jobs/<id>/worker.log`` through this process, line by line with the
 run's secrets masked: also what is written below Python (a subprocess, a C library).
@@ -14,14 +15,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from synapse_sdk._redact import Masker, secret_values
 from synapse_sdk.backend import get_backend
-from synapse_sdk.backend.schemas import ACTIVE
-from synapse_sdk.execution import lifecycle
+from synapse_sdk.execution.attempts import retry_policy, supervise
 from synapse_sdk.execution.invocation import Invocation
 from synapse_sdk.execution.local.jobs import job_dir, working_dir
-from synapse_sdk.execution.local.process import describe_exit, start_fingerprint
 from synapse_sdk.execution.output import copy_masked
 from synapse_sdk.settings import Settings
 
@@ -31,37 +31,35 @@ DRAIN_SECONDS = 2.0
 
 
 def main() -> int:
-    """Run one job to its end."""
+    """Run one job to its end, trying it again as its retry policy says."""
     invocation = Invocation.from_json(sys.stdin.read())
     settings = Settings.from_env()
     runs = get_backend(settings).runs
     folder = job_dir(settings, invocation.run_id)
     folder.mkdir(parents=True, exist_ok=True)
+    masker = Masker(secret_values(invocation.params, invocation.envs))
     with open(folder / "worker.log", "ab") as log:
-        proc = subprocess.Popen(
-            [invocation.python, "-m", "synapse_sdk.execution.local.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=working_dir(invocation.cwd, invocation.plugin_path),
-        )
-        runs.update(invocation.run_id, pid=proc.pid, pid_started=start_fingerprint(proc.pid))
-        assert proc.stdin is not None
-        assert proc.stdout is not None
-        masker = Masker(secret_values(invocation.params, invocation.envs))
-        copier = threading.Thread(target=copy_masked, args=(proc.stdout, log, masker), daemon=True)
-        copier.start()
-        proc.stdin.write(invocation.to_json().encode())
-        proc.stdin.close()
-        returncode = proc.wait()
-        copier.join(DRAIN_SECONDS)
-    record = runs.get_run(invocation.run_id)
-    if record.status in ACTIVE:
-        how = describe_exit(returncode)
-        if record.stop_requested:
-            lifecycle.stop(runs, invocation.run_id, f"stopped: worker ended by {how}")
-        else:
-            lifecycle.fail(runs, invocation.run_id, f"worker died: {how}")
+
+        def run_worker(attempt: Invocation, started: Callable[[int], None]) -> int:
+            proc = subprocess.Popen(
+                [attempt.python, "-m", "synapse_sdk.execution.local.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=working_dir(attempt.cwd, attempt.plugin_path),
+            )
+            started(proc.pid)
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            copier = threading.Thread(target=copy_masked, args=(proc.stdout, log, masker), daemon=True)
+            copier.start()
+            proc.stdin.write(attempt.to_json().encode())
+            proc.stdin.close()
+            returncode = proc.wait()
+            copier.join(DRAIN_SECONDS)
+            return returncode
+
+        supervise(runs, invocation, retry_policy(invocation), run_worker)
     return 0
 
 

@@ -3,7 +3,7 @@
 SIGTERM raises ``ActionStopped`` inside the action, which ends the run STOPPED with its logs.
 What the action prints becomes log entries of its run, and reaches the worker's output with
 the run's secrets masked. Every way the worker can end is recorded. Exit codes: 0 succeeded,
-1 failed, 2 bad input, 143 stopped.
+1 failed, 2 bad input, 75 failed and left to be tried again (``attempts.RETRY_EXIT``), 143 stopped.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def run_worker(invocation: Invocation, *, apply_env: bool) -> int:
 
 
 def _run(invocation: Invocation, apply_env: bool, secrets: list[str]) -> int:
+    from synapse_sdk.execution.attempts import RETRY_EXIT, AttemptFailed
     from synapse_sdk.execution.local.inprocess import run_in_process
 
     signal.signal(signal.SIGTERM, _stop)
@@ -55,6 +56,9 @@ def _run(invocation: Invocation, apply_env: bool, secrets: list[str]) -> int:
         run_in_process(invocation, apply_env=apply_env, capture_output=True, on_stop_requested=_stop_self)
     except ActionStopped:
         return 143
+    except AttemptFailed as exc:
+        traceback.print_exception(exc.__cause__ or exc)
+        return RETRY_EXIT
     except SynapseError as exc:
         _fail_unstarted(invocation, str(exc), exc.exit_code, secrets)
         print(f"Error: {exc}", file=sys.stderr)

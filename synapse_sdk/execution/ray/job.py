@@ -14,6 +14,7 @@ interpreter) ends FAILED with Ray's reason, and the tail of Ray's job log is kep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -211,13 +212,62 @@ def _keep_ray_log_tail(runs: Any, record: RunRecord, message: str | None) -> Non
 
 
 def main() -> int:
-    """Run the invocation of package ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd)."""
+    """Run the invocation of package ``SYNAPSE_INVOCATION`` in the uploaded plugin folder (the cwd).
+
+    An action with no retry runs here, in the job's driver. One whose config.yaml says
+    ``retry`` runs each try in a worker process this driver supervises, as a local job's
+    supervisor does (:mod:`synapse_sdk.execution.attempts`): a killed worker is tried again
+    under the same run, in the same Ray job.
+    """
+    from synapse_sdk.execution.attempts import begin_in_process, retry_policy
     from synapse_sdk.execution.local.worker import run_worker
 
     invocation = read_invocation(os.environ.pop(INVOCATION_ENV))
     if os.path.isdir(invocation.cwd):  # the user's folder, when the cluster shares this machine's files
         os.chdir(invocation.cwd)
+    retry = retry_policy(invocation)
+    if retry.max_attempts > 1:
+        return _supervise(invocation, retry)
+    from synapse_sdk.backend import get_backend
+
+    with contextlib.suppress(Exception):  # a backend out of reach: the worker says so, with the reason
+        invocation = begin_in_process(get_backend().runs, invocation)
     return run_worker(invocation, apply_env=False)  # Ray has set the runtime env's variables
+
+
+def _supervise(invocation: Invocation, retry: Any) -> int:
+    """Try the action in worker processes until its run ends; the driver's exit code says how it ended."""
+    import signal
+    import subprocess
+    from collections.abc import Callable
+
+    from synapse_sdk.backend import get_backend
+    from synapse_sdk.execution.attempts import supervise
+    from synapse_sdk.execution.local.jobs import working_dir
+
+    # Ray stops a job by signalling its driver and every child: the worker ends its run STOPPED
+    # itself, and this driver waits for it to say so instead of dying first. (A handler, not
+    # SIG_IGN: the worker's exec resets a handler, where it would inherit SIG_IGN.)
+    signal.signal(signal.SIGTERM, _outlive_the_worker)
+
+    def run_worker(attempt: Invocation, started: Callable[[int], None]) -> int:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synapse_sdk.execution.local.worker"],
+            stdin=subprocess.PIPE,
+            cwd=working_dir(attempt.cwd, attempt.plugin_path),
+        )
+        started(proc.pid)
+        assert proc.stdin is not None
+        proc.stdin.write(attempt.to_json().encode())
+        proc.stdin.close()
+        return proc.wait()
+
+    record = supervise(get_backend().runs, invocation, retry, run_worker)
+    return {RunStatus.SUCCEEDED: 0, RunStatus.STOPPED: 143}.get(record.status, 1)
+
+
+def _outlive_the_worker(signum: int, frame: Any) -> None:
+    """The driver's SIGTERM: nothing to do, the worker it supervises got the same signal."""
 
 
 if __name__ == "__main__":

@@ -68,8 +68,12 @@ class Run:
         progress_categories: Mapping[str, str] | None = None,
         folder: str | Path | None = None,
         strict: bool | None = None,
+        attempt: int = 1,
     ) -> None:
         self.id = run_id
+        #: Which try of the action this is, from 1: more when config.yaml's ``retry`` tried it again
+        #: after a crash, under the same run id and ``path`` (resume from what the last try saved).
+        self.attempt = attempt
         self._folder = Path(folder) if folder is not None else None
         self.sinks = list(sinks)
         self.flush_interval = flush_interval

@@ -6,8 +6,8 @@ import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request  # noqa: TID253 - server-only module
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response  # noqa: TID253 - server-only module
+from pydantic import BaseModel, Field, StringConstraints
 
 from synapse_sdk.backend.schemas import RUN_ID, EventBatch, EventsIn, Label, NewRun, RunFields, RunStatus
 from synapse_sdk.backend.server.routes.bodies import StrictJsonRoute
@@ -96,10 +96,29 @@ def create_run(
 
 @router.get("")
 def list_runs(
-    request: Request, limit: int = Query(50, ge=1, le=1000), status: RunStatus | None = None
+    request: Request,
+    response: Response,
+    limit: int = Query(50, ge=1, le=1000),
+    status: list[RunStatus] | None = Query(None),
+    plugin: Label | None = None,
+    action: Label | None = None,
+    before: Annotated[str, StringConstraints(max_length=300)] | None = None,
+    summary: bool = False,
 ) -> list[dict[str, Any]]:
-    """The newest runs first."""
-    return [r.model_dump(mode="json") for r in _store(request).list_runs(limit=limit, status=status)]
+    """The newest runs first, filtered by status (repeatable), plugin code and action; the next
+    page's cursor is the ``X-Next-Cursor`` header (pass it as ``before``), and ``X-Runs-Rev`` the
+    store's change number to open ``/runs/events/stream`` from. ``summary`` leaves metrics out."""
+    from synapse_sdk.backend.store.feed import store_rev
+
+    store = _store(request)
+    rev = store_rev(store)  # before the page: a change while it is read is streamed, not missed
+    records, cursor = store.page_runs(
+        limit, status, plugin=plugin, action=action, before=before, summary=summary
+    )
+    if cursor is not None:
+        response.headers["X-Next-Cursor"] = cursor
+    response.headers["X-Runs-Rev"] = str(rev)
+    return [r.model_dump(mode="json") for r in records]
 
 
 @router.get("/{run_id}")
