@@ -4,7 +4,10 @@ scikit-image's sample photos (an astronaut, a cat, a coffee cup, ...) are upload
 collection, checked by pre_annotation, turned into tasks of a project, pre-labelled by OpenCV's
 face and cat-face detectors (auto_label), the confident predictions accepted as reviewed work,
 merged by post_annotation into a frozen ground-truth version, validated, and exported to COCO.
-Every step is a run of the SDK's own base action, recorded under ``SYNAPSE_HOME``.
+Then a short training: scikit-learn's handwritten digits imported as images with image-level
+labels, the neural_net template's CNN trained on them for a few seconds and tested. Every step is
+a run of the SDK's own base action (train and test: the template plugin's), recorded under
+``SYNAPSE_HOME``.
 
 Run: ``SYNAPSE_HOME=... python scripts/demo.py FOLDER`` (``FOLDER`` receives the photos).
 """
@@ -71,6 +74,30 @@ def accept_predictions(client: Any, project: int) -> tuple[int, int]:
     return len(accepted), boxes
 
 
+def train_digits(client: Any, folder: Path) -> dict[str, Any]:
+    """A few seconds of training on the platform's data: scikit-learn's digits imported as ImageFolder
+    (project and frozen ground truth ``digits``), the neural_net template's CNN trained on them for
+    three epochs and the registered model tested on the held-out split."""
+    from synapse_sdk.plugins.categories.neural_net import TestAction, TrainAction
+    from synapse_sdk.plugins.categories.neural_net.digits import import_digits
+    from synapse_sdk.plugins.templates import render_plugin
+
+    imported = import_digits(client, folder / "digits")
+    print(f"== {'import digits':<16} {imported.images} image(s), ground-truth version "
+          f"{imported.ground_truth_version}: {imported.splits}")  # fmt: skip
+    plugin = render_plugin("digits", "neural_net", output_dir=folder / "plugins")
+    trained = TrainAction(params={"dataset": "digits", "epochs": 3}, plugin_path=plugin)
+    result = trained.run_action()
+    print(f"== {'train':<16} 3 epochs, val accuracy {result['val_accuracy']:.3f}, model {result['model']} "
+          f"registered  (run {trained.run.id})")  # fmt: skip
+    tested = TestAction(params={"model": result["model"]}, plugin_path=plugin)
+    report = tested.run_action()
+    images = sum(map(sum, report["confusion_matrix"]))
+    print(f"== {'test':<16} test accuracy {report['accuracy']:.3f} on {images} held-out image(s), "
+          f"macro F1 {report['f1']:.3f}  (run {tested.run.id})")  # fmt: skip
+    return {"model": result["model"], "accuracy": report["accuracy"]}
+
+
 def main(folder: Path) -> int:
     """Make the collection and the project, run each step, say what was made and where."""
     from synapse_sdk.clients.backend import get_backend_client
@@ -120,11 +147,13 @@ def main(folder: Path) -> int:
     export = {"name": "demo_coco", "storage": 1, "target": "ground_truth", "path": "exports",
               "filter": version, "extra_params": {"output_format": "coco"}}  # fmt: skip
     exported = step("export", ExportAction, export, "{success} image(s) to COCO")
+    digits = train_digits(client, folder)
     print()
     print(f"Done in {time.perf_counter() - began:.1f}s. What was made:")
     print(f"  data collection {collection['id']}, project {project['id']}, "
           f"ground-truth version {truth['ground_truth_version']}")  # fmt: skip
     print(f"  COCO export: {exported['export_path']}")
+    print(f"  digits model {digits['model']}: test accuracy {digits['accuracy']:.3f}")
     print("  each step's run: synapse job get <run id>   (all: synapse job list)")
     return 0
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +87,61 @@ def backend_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     server = BackendServer(tmp_path / "server-home").start()
     yield server
     server.stop()
+
+
+#: Debian's Chromium (``apt-get install -y chromium``; Playwright never downloads a browser here).
+CHROMIUM = "/usr/bin/chromium"
+#: Headless, and nothing that reaches outside the machine (NOTES.md).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def chromium_endpoint(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One headless Chromium for the whole session, stopped by its PID; its DevTools WebSocket URL.
+
+    Playwright connects to it per module (``browser``): a Playwright sync session marks an asyncio
+    loop as running in the main thread until it ends, and a session-long one would break every
+    later ``asyncio.run`` of the suite (the SDK runs async actions so).
+    """
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install it with 'apt-get install -y chromium'")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    proc = subprocess.Popen(
+        [CHROMIUM, *CHROMIUM_ARGS, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+         f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:  # Chromium prints the endpoint once it listens
+        seen.append(line)
+        if line.startswith("DevTools listening on "):
+            break
+    else:
+        proc.wait(10)
+        pytest.fail(f"Chromium did not start (exit {proc.returncode}): {''.join(seen)[-2000:]}")
+    endpoint = line.removeprefix("DevTools listening on ").strip()
+    drain = threading.Thread(target=proc.stderr.read, daemon=True)  # keep its pipe from filling
+    drain.start()
+    yield endpoint
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    drain.join(5)
+    proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_endpoint):  # type: ignore[no-untyped-def]
+    """The session's Chromium, driven by Playwright for one test module; open a context per test."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.connect_over_cdp(chromium_endpoint)
+        yield chromium
+        chromium.close()

@@ -1,4 +1,5 @@
-"""``make demo``'s workflow (scripts/demo.py) on real photos, its COCO export read by pycocotools."""
+"""``make demo``'s workflow (scripts/demo.py) on real photos, its COCO export read by pycocotools, and its
+short training on the digits."""
 
 from __future__ import annotations
 
@@ -44,3 +45,7 @@ def test_the_demo_runs_the_workflow_and_exports_the_reviewed_faces_to_coco(tmp_p
     assert face[0] == "face" and iou(face[1], ASTRONAUT_FACE) > 0.5
     assert [name for name, _ in boxes["chelsea.jpg"]] == ["cat_face"]
     assert boxes["coffee.jpg"] == []
+    # The short training on the platform's digits, tested on the 359 held-out ones.
+    (line,) = [line for line in done.stdout.splitlines() if "test accuracy" in line and "held-out" in line]
+    assert "on 359 held-out image(s)" in line
+    assert float(line.split("test accuracy ")[1].split()[0]) >= 0.9

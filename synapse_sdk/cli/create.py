@@ -68,7 +68,8 @@ def create(
     print(target)
     template = tpl.get_template(category)
     chosen = tpl.validate_actions(category, actions)
-    first = template.actions[chosen[0]]
+    # A neural_net plugin's other actions need the model its train action registers: train comes first.
+    first = template.actions["train" if "train" in chosen else chosen[0]]
     params = f" '{dumps(first.example_params)}'" if first.example_params else ""
     print(
         f"created {target.name}/ ({category}: {', '.join(chosen)}) from template {template.name} "

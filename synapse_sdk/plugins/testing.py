@@ -9,7 +9,8 @@ Example (``plugin/test_train.py``)::
         assert len(run.metric_values("training", "loss")) == 3
 
 ``synapse_run`` is a pytest fixture (registered by the ``pytest11`` entry point of synapse-plugin-sdk);
-``run_action`` does the same without pytest.
+``run_action`` does the same without pytest. ``synapse_client`` is the platform client of the same
+backend, to put a test's data there first.
 
 Under the kit telemetry is strict: a misuse that production clamps or drops with a warning
 (``set_progress(11, 10)``, level ``"NOTICE"``, a NaN metric) raises ``ValueError`` (``TypeError``
@@ -25,12 +26,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from synapse_sdk.backend.schemas import LogEntry, RunRecord
 from synapse_sdk.plugins.run.misuse import STRICT_ENV
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients.backend import BackendClient
 
 _REMOTE_SETTINGS = ("SYNAPSE_HOST", "SYNAPSE_ACCESS_TOKEN", "SYNAPSE_RAY_ADDRESS")
 
@@ -159,12 +163,22 @@ def find_plugin_root(start: str | Path) -> Path:
 
 @pytest.fixture
 def synapse_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., RecordedRun]:
-    """Run an action of the plugin this test file belongs to; each test gets its own backend."""
-    default_dir = find_plugin_root(request.path)
+    """Run an action of the plugin this test file belongs to (or of ``plugin_dir``); each test gets its
+    own backend."""
 
     def run(action: str, params: dict[str, Any] | None = None, *, plugin_dir: str | Path | None = None,
             envs: dict[str, str] | None = None, check: bool = True) -> RecordedRun:  # fmt: skip
-        return run_action(plugin_dir or default_dir, action, params, envs=envs,
+        return run_action(plugin_dir or find_plugin_root(request.path), action, params, envs=envs,
                           home=tmp_path / "synapse-home", check=check)  # fmt: skip
 
     return run
+
+
+@pytest.fixture
+def synapse_client(tmp_path: Path) -> Iterator[BackendClient]:
+    """The platform client of the backend ``synapse_run`` runs this test's actions against, to put data
+    there first (``import_folder``, ``create_project``...) or read what the actions made."""
+    from synapse_sdk.clients.backend import get_backend_client
+
+    with embedded_backend(tmp_path / "synapse-home"):
+        yield get_backend_client()

@@ -47,7 +47,9 @@ def test_flags_create_a_valid_plugin(tmp_path: Path) -> None:
     config = PluginConfig.load(folder)
     assert (config.code, config.name, config.description) == ("my-plugin", "My: Plugin", description)
     assert list(config.actions) == ["inference", "train"]
-    assert "cd " in proc.stderr and "synapse plugin run inference" in proc.stderr
+    # The next step shown is train: the other neural_net actions need the model it registers.
+    assert "cd " in proc.stderr
+    assert """synapse plugin run train '{"dataset": "digits", "epochs": 10}' --debug""" in proc.stderr
     assert listing(tmp_path)[0] == "synapse-my-plugin-plugin"  # no staging folder left behind
 
 

@@ -40,7 +40,8 @@ actions:
 """
 SOURCE = """\
 from pydantic import BaseModel, Field
-from synapse_sdk.plugins.categories.neural_net import DeploymentAction, InferenceAction, TrainAction
+from synapse_sdk.plugins.categories.base import Action
+from synapse_sdk.plugins.categories.neural_net import InferenceAction, TrainAction
 
 SETUPS = []
 
@@ -61,7 +62,9 @@ class Infer(InferenceAction):
         self.run.log_message("predicted")
         return {"upper": self.params["text"].upper() * self.params["times"], "setups": self.model["setups"]}
 
-class Echo(DeploymentAction):
+class Echo(Action):  # any params: not the deployment base's own
+    name = "echo"
+
     def start(self):
         if self.params.get("unencodable"):
             return {"model": object()}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from synapse_sdk.backend.schemas import RunStatus
-from synapse_sdk.errors import ConfigError
+from synapse_sdk.errors import ConfigError, ParamsError
 from synapse_sdk.plugins.config import PluginConfig
 from synapse_sdk.plugins.utils import get_action_class
 
@@ -82,7 +82,9 @@ def test_constructing_an_action_validates_params_and_touches_nothing(tmp_path, m
     home = tmp_path / "untouched-home"
     monkeypatch.setenv("SYNAPSE_HOME", str(home))
     action = TrainAction(params={"epochs": 1})
-    assert action.params == {"epochs": 1}
+    assert (action.params["epochs"], action.params["batch_size"]) == (1, 32)  # validated, defaults filled
+    with pytest.raises(ParamsError, match="params.epochs"):
+        TrainAction(params={"epochs": 0})
     assert not home.exists()  # no store opened, no run made, no folder created
     bare = TrainAction.bare(envs={"A": "1"}, plugin_path=tmp_path)
     assert (bare.params, bare.get_runtime_env()["env_vars"]) == ({}, {"A": "1"})

@@ -108,6 +108,16 @@ def test_every_readme_run_line_succeeds(
         assert result.returncode == 0, f"synapse plugin run {shlex.join(args)}:\n{result.stderr}"
         json.loads(result.stdout)
         assert "succeeded" in result.stderr
+    stop_servers(home)
+
+
+def stop_servers(home: dict[str, str]) -> None:
+    """``synapse job stop`` every serving run still up (what neural_net's deployment line started)."""
+    listed = run_cli("job", "list", "--json", env=home)
+    for run in json.loads(listed.stdout or "[]"):
+        if run["status"] == "RUNNING" and run["action"] == "serve":
+            stopped = run_cli("job", "stop", run["id"], env=home)
+            assert stopped.returncode == 0, stopped.stderr
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -137,22 +147,36 @@ def test_restapi_actions_serve_as_generated(generated: dict[str, Path], home: di
     """The neural_net plugin's restapi actions answer over the real dev server (setup() runs once)."""
     import httpx
 
+    from synapse_sdk.clients.backend import get_backend_client
+    from synapse_sdk.plugins.testing import embedded_backend
+    from tests.plugins.categories.neural_net.served_digits import digit_images, png_base64, quick_model
     from tests.servers import free_port, stop_process, wait_healthy
 
     folder, port = generated["neural_net"], free_port()
+    with embedded_backend(home["SYNAPSE_HOME"]):
+        data = {"name": "digits-cnn", "plugin": "demo-neural-net@0.1.0"}
+        model = get_backend_client().create_model(data, file=quick_model(folder, folder.parent / "model.pt"))
     with open(folder.parent / "serve.log", "wb") as log:
         proc = subprocess.Popen([SYNAPSE, "plugin", "run", "serve", "--debug", "--port", str(port)],
                                 cwd=folder, env=home, stdout=log, stderr=log)  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(f"{url}/health", proc)
-        inference = httpx.post(f"{url}/inference", json={"inputs": [[0.1, 0.1], [3, 3]]}, timeout=10)
-        assert [p["label"] for p in inference.json()["predictions"]] == [0, 1]
-        assert httpx.post(f"{url}/gradio", json={}, timeout=10).json()["prediction"]["label"] == 1
-        target = folder.parent / "deployments"
-        deployed = httpx.post(f"{url}/deployment", json={"target_dir": str(target)}, timeout=10).json()
-        assert (target / "toy-classifier" / deployed["version"] / "manifest.json").is_file()
-        assert httpx.post(f"{url}/inference", json={"inputs": []}, timeout=10).status_code == 422
+        wait_healthy(f"{url}/health", proc, timeout=60)
+        image = png_base64(digit_images(1790, 1791)[0][0])
+        inference = httpx.post(f"{url}/inference", json={"image": image, "model": model["id"]}, timeout=10)
+        assert inference.status_code == 200, inference.text
+        assert inference.json()["model"] == model["id"]
+        assert set(inference.json()["scores"]) == {str(c) for c in range(10)}
+        checked = httpx.post(f"{url}/gradio", json={"image": image, "model": model["id"]}, timeout=30).json()
+        assert (checked["launched"], checked["class"]) == (False, inference.json()["class"])
+        deployed = httpx.post(f"{url}/deployment", json={"model": model["id"]}, timeout=60).json()
+        try:
+            again = httpx.post(deployed["inference"], json={"image": image}, timeout=10).json()
+            assert again == inference.json()
+        finally:
+            stopped = run_cli("job", "stop", deployed["serving_run"], env=home)
+        assert stopped.returncode == 0, stopped.stderr
+        assert httpx.post(f"{url}/inference", json={}, timeout=10).status_code == 422
     finally:
         stop_process(proc)
 
@@ -180,6 +204,7 @@ def test_some_actions_only(tmp_path: Path) -> None:
     modules = sorted(p.name for p in (folder / "plugin").glob("*.py"))
     assert modules == [
         "__init__.py",
+        "conftest.py",
         "inference.py",
         "model.py",
         "test_inference.py",

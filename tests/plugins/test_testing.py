@@ -85,3 +85,23 @@ def test_find_plugin_root_walks_up(demo_plugin: Path) -> None:
     assert find_plugin_root(demo_plugin / "plugin" / "train.py") == demo_plugin.resolve()
     with pytest.raises(FileNotFoundError, match="no config.yaml"):
         find_plugin_root(demo_plugin.parent)
+
+
+PROJECTS = """
+from synapse_sdk.plugins.categories.data_validation import ValidationAction
+
+class Count(ValidationAction):
+    def start(self):
+        return {"projects": [p["title"] for p in self.client.list_projects()["results"]]}
+"""
+
+
+def test_synapse_client_reaches_the_platform_synapse_run_runs_against(
+    make_plugin, synapse_run, synapse_client
+) -> None:
+    folder = make_plugin(CONFIG.replace("plugin.check.Check", "plugin.count.Count"), {"count.py": PROJECTS})
+    synapse_client.create_project({"title": "made by the test"})
+
+    run = synapse_run("validation", plugin_dir=folder)
+
+    assert run.result == {"projects": ["made by the test"]}

@@ -80,8 +80,12 @@ def test_programmatic_usage(spec_plugin, store, monkeypatch):
 
 
 def load(spec_plugin, monkeypatch, name):
-    monkeypatch.syspath_prepend(str(spec_plugin))
     import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(spec_plugin))
+    for module in [m for m in sys.modules if m == "plugin" or m.startswith("plugin.")]:
+        monkeypatch.delitem(sys.modules, module)  # another test's plugin package of the same name
 
     return getattr(importlib.import_module("plugin.advanced"), name)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import typer
 
-from synapse_sdk.cli.data import data_collections, imports, listings, projects, storages
+from synapse_sdk.cli.data import data_collections, imports, listings, projects, samples, storages
 
 app = typer.Typer(
-    help="Populate and inspect the data platform: storages, collections, projects, tasks, imports.",
+    help="Populate and inspect the data platform: storages, collections, projects, tasks, imports, samples.",
     no_args_is_help=True,
 )
 app.add_typer(storages.app, name="storages")
@@ -22,3 +22,4 @@ app.add_typer(projects.app, name="projects")
 app.add_typer(listings.tasks, name="tasks")
 app.add_typer(listings.data_units, name="data-units")
 app.add_typer(imports.app, name="import")
+app.add_typer(samples.app, name="sample")

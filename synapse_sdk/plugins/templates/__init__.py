@@ -38,6 +38,8 @@ class ActionTemplate:
     methods: tuple[Method, ...]
     description: str
     example_params: dict[str, Any] | None
+    #: More keys of the action's entry in config.yaml, such as ``retry`` (JSON values, written as YAML).
+    config: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def get_template(category: str | Category) -> Template:
             methods=action.methods,
             description=spec["_actions"][name]["description"],
             example_params=spec["_actions"][name].get("example_params"),
+            config=spec["_actions"][name].get("config", {}),
         )
         for name, action in declared.items()
     }
@@ -187,6 +190,11 @@ def default_name(code: str) -> str:
     return " ".join(part.capitalize() for part in code.split("-"))
 
 
+def _yaml_values(config: dict[str, Any]) -> dict[str, str]:
+    """Each value of ``config`` as one line of YAML (JSON flow style), for config.yaml."""
+    return {key: json.dumps(value, separators=(", ", ": ")) for key, value in config.items()}
+
+
 def _context(template: Template, code: str, name: str, description: str, chosen: list[str]) -> dict[str, Any]:
     from synapse_sdk._version import __version__
 
@@ -200,6 +208,7 @@ def _context(template: Template, code: str, name: str, description: str, chosen:
             "run_params": json.dumps(template.actions[a].example_params, separators=(", ", ": "))
             if template.actions[a].example_params
             else "",
+            "config": _yaml_values(template.actions[a].config),
         }
         for a in chosen
     ]

@@ -316,9 +316,15 @@ def test_the_testing_kit_raises_on_misuse_and_production_completes(make_plugin, 
 
 
 SURROGATE_END = """
+from pydantic import BaseModel
 from synapse_sdk.plugins.categories.neural_net import TrainAction
 
+class Params(BaseModel):
+    fail: bool = False
+
 class Train(TrainAction):
+    params_model = Params
+
     def start(self):
         name = b"caf\\xe9.jpg".decode("utf-8", "surrogateescape")
         if self.params.get("fail"):

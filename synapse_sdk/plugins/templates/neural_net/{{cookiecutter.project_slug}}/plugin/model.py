@@ -1,123 +1,201 @@
-"""A tiny logistic-regression model in plain Python, so the example actions run anywhere, and
-how the actions find their files.
+"""The model every action of this plugin shares: a small PyTorch CNN for 8x8 grayscale images.
 
-A path param left unset reads the sample shipped in ``sample_data/``; a path the user passes is
-taken as given, relative to the folder they ran the command from. What an action writes goes to
-its run's folder (``self.run.path``) unless a param names another place, never into the plugin
-folder: a published release is read-only.
+One preprocessing (``to_tensor``) for training, testing and serving; one training loop
+(``train_epoch``) and one evaluation (``evaluate``); ``save_model`` writes a file that
+``load_predictor`` turns back into something that predicts classes from images. The class
+names are not fixed here: they come from the ground-truth dataset the model is trained on.
 
-Replace the model with your framework (PyTorch, scikit-learn, ...) and list that in requirements.txt.
+Replace ``build_model`` with your own network; keep the functions' signatures and every action
+keeps working.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-#: The small inputs shipped with the plugin: what a path param left unset reads.
-SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+import torch
+from PIL import Image
+from torch import nn
 
-Point = tuple[list[float], int]
-Model = dict[str, list[float] | float]
-
-#: The description of ``model_path``, shared by every action that reads a model.
-MODEL_PATH_HELP = (
-    "The model to use: a model.json file, or a folder holding one (the model_path a train run returns, "
-    "or that run's folder); relative to the current folder. Default: the bundled sample_data/model.json."
-)
-#: The description of ``dataset_path``, shared by every action that reads a dataset.
-DATASET_PATH_HELP = (
-    "A CSV file with x1,x2,label columns; relative to the current folder. "
-    "Default: the bundled sample_data/points.csv."
-)
+#: The side of the square images the model reads (larger images are cropped to the ink and shrunk).
+IMAGE_SIZE = 8
+#: What a saved model file says it is, so that ``load_predictor`` refuses any other file clearly.
+FORMAT = "synapse-digits-cnn/1"
 
 
-def user_path(path: str) -> Path:
-    """A path the user passed: absolute as given, relative to the current folder (where they ran
-    the command) otherwise; never relative to the plugin folder."""
-    return Path(path).expanduser().resolve()
+def build_model(
+    num_classes: int, *, channels: int = 32, hidden: int = 128, dropout: float = 0.25
+) -> nn.Module:
+    """A two-convolution CNN for ``IMAGE_SIZE`` x ``IMAGE_SIZE`` grayscale images.
+
+    ``channels`` (first convolution; the second has twice as many), ``hidden`` (units of the
+    dense layer) and ``dropout`` are the hyperparameters a train or tune run may set.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes: a classifier needs at least 2 classes, got {num_classes}")
+    return nn.Sequential(
+        nn.Conv2d(1, channels, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(channels, 2 * channels, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(2 * channels * (IMAGE_SIZE // 2) ** 2, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, num_classes),
+    )
 
 
-def input_path(path: str | None, sample: str) -> Path:
-    """The file a path param names: the bundled ``sample_data/<sample>`` when the param is unset."""
-    return SAMPLE_DATA / sample if path is None else user_path(path)
+def to_tensor(images: Sequence[Image.Image]) -> torch.Tensor:
+    """Images as one float tensor ``(N, 1, 8, 8)`` in [0, 1], ink bright: the only preprocessing.
+
+    The training images are 8x8 with bright ink on a dark ground. Any other image (a photo or a
+    drawing, RGB or with transparency) is made alike: flattened onto white, turned to grayscale,
+    inverted when its ground is light, cropped to a square around the ink and shrunk to 8x8.
+    """
+    if not images:
+        return torch.zeros((0, 1, IMAGE_SIZE, IMAGE_SIZE))
+    rows = [torch.frombuffer(bytearray(_grayscale(image).tobytes()), dtype=torch.uint8) for image in images]
+    return torch.stack(rows).reshape(len(rows), 1, IMAGE_SIZE, IMAGE_SIZE).float() / 255.0
 
 
-def model_file(path: str | None) -> Path:
-    """The model file ``model_path`` names: the bundled sample when unset, ``model.json`` in a folder."""
-    file = input_path(path, "model.json")
-    return file / "model.json" if file.is_dir() else file
+def _grayscale(image: Image.Image) -> Image.Image:
+    """One image as 8x8 grayscale with bright ink (see ``to_tensor``)."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        ground = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(ground, image.convert("RGBA"))
+    gray = image.convert("L")
+    if gray.size == (IMAGE_SIZE, IMAGE_SIZE):
+        return gray
+    pixels = gray.tobytes()
+    if sum(pixels) / len(pixels) > 127:
+        gray = gray.point(lambda value: 255 - value)
+    box = gray.point(lambda value: 255 if value > 40 else 0).getbbox()
+    if box is not None:
+        left, top, right, bottom = box
+        side = max(right - left, bottom - top)
+        side += side // 8  # a margin, as the training digits have
+        x, y = (left + right - side) // 2, (top + bottom - side) // 2
+        gray = gray.crop((x, y, x + side, y + side))
+    return gray.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
 
 
-def output_path(path: str | None, default: Path) -> Path:
-    """Where to write what a path param names: ``default`` (in the run's folder) when it is unset."""
-    return default if path is None else user_path(path)
+def make_loader(
+    images: Sequence[Image.Image],
+    labels: Sequence[int],
+    batch_size: int = 64,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> torch.utils.data.DataLoader[tuple[torch.Tensor, ...]]:
+    """Batches of ``(images, labels)`` tensors; ``shuffle`` reorders each epoch, alike for one ``seed``."""
+    dataset = torch.utils.data.TensorDataset(to_tensor(images), torch.tensor(list(labels), dtype=torch.long))
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-def load_points(path: Path) -> list[Point]:
-    """Read ``x1,x2,label`` rows from a CSV file with a header."""
-    with path.open(newline="", encoding="utf-8") as f:
-        return [([float(row["x1"]), float(row["x2"])], int(row["label"])) for row in csv.DictReader(f)]
+def train_epoch(
+    model: nn.Module,
+    loader: torch.utils.data.DataLoader[Any],
+    optimizer: torch.optim.Optimizer,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, float]:
+    """One pass over ``loader``; ``on_batch(done, total)`` after each batch. Mean loss and accuracy."""
+    model.train()
+    loss_fn = nn.CrossEntropyLoss()
+    total_loss, correct, seen, batches = 0.0, 0, 0, len(loader)
+    for done, (inputs, labels) in enumerate(loader, start=1):
+        optimizer.zero_grad()
+        logits = model(inputs)
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(labels)
+        correct += int((logits.argmax(dim=1) == labels).sum())
+        seen += len(labels)
+        if on_batch is not None:
+            on_batch(done, batches)
+    return {"loss": total_loss / max(seen, 1), "accuracy": correct / max(seen, 1)}
 
 
-def new_model(features: int = 2) -> Model:
-    """A model with zero weights."""
-    return {"weights": [0.0] * features, "bias": 0.0}
-
-
-def predict_proba(model: Model, x: list[float]) -> float:
-    """The probability that ``x`` belongs to class 1."""
-    z = sum(w * v for w, v in zip(model["weights"], x, strict=True)) + model["bias"]
-    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-
-
-def evaluate(model: Model, points: list[Point]) -> dict[str, float]:
-    """Mean log loss, accuracy, precision and recall of ``model`` on ``points``."""
-    loss, tp, fp, fn, correct = 0.0, 0, 0, 0, 0
-    for x, y in points:
-        p = min(max(predict_proba(model, x), 1e-9), 1 - 1e-9)
-        loss -= y * math.log(p) + (1 - y) * math.log(1 - p)
-        guess = int(p >= 0.5)
-        correct += guess == y
-        tp += guess == 1 and y == 1
-        fp += guess == 1 and y == 0
-        fn += guess == 0 and y == 1
-    n = max(len(points), 1)
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: torch.utils.data.DataLoader[Any]) -> dict[str, Any]:
+    """Mean loss and accuracy over ``loader``, with each item's predicted and true class index
+    (``predictions``, ``labels``) in the loader's order."""
+    model.eval()
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    total_loss, predictions, truth = 0.0, [], []
+    for inputs, labels in loader:
+        logits = model(inputs)
+        total_loss += float(loss_fn(logits, labels))
+        predictions += logits.argmax(dim=1).tolist()
+        truth += labels.tolist()
+    correct = sum(p == t for p, t in zip(predictions, truth, strict=True))
+    seen = max(len(truth), 1)
     return {
-        "loss": round(loss / n, 6),
-        "accuracy": round(correct / n, 6),
-        "precision": round(tp / (tp + fp), 6) if tp + fp else 0.0,
-        "recall": round(tp / (tp + fn), 6) if tp + fn else 0.0,
+        "loss": total_loss / seen,
+        "accuracy": correct / seen,
+        "predictions": predictions,
+        "labels": truth,
     }
 
 
-def train_epoch(model: Model, points: list[Point], learning_rate: float) -> dict[str, float]:
-    """One full-batch gradient step; returns the metrics after it."""
-    grads, grad_b = [0.0] * len(model["weights"]), 0.0
-    for x, y in points:
-        error = predict_proba(model, x) - y
-        grads = [g + error * v for g, v in zip(grads, x, strict=True)]
-        grad_b += error
-    n = len(points)
-    model["weights"] = [w - learning_rate * g / n for w, g in zip(model["weights"], grads, strict=True)]
-    model["bias"] -= learning_rate * grad_b / n
-    return evaluate(model, points)
-
-
-def save_model(model: Model, path: Path) -> Path:
-    """Write the model as JSON, creating the folder."""
+def save_model(path: str | Path, model: nn.Module, classes: Sequence[str], config: dict[str, Any]) -> Path:
+    """Write the model's weights, its class names and the ``build_model`` hyperparameters it was
+    built with (``config``) to one file, atomically; returns the path."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    state = {
+        "format": FORMAT,
+        "classes": list(classes),
+        "config": dict(config),
+        "state_dict": model.state_dict(),
+    }
+    partial = path.with_name(f".{path.name}.partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
     return path
 
 
-def load_model(path: Path) -> Model:
-    """Read a model written by ``save_model``; a clear error if the file is not one."""
+class Predictor:
+    """A trained model ready to predict: ``classes`` and ``predict(images)``."""
+
+    def __init__(self, model: nn.Module, classes: Sequence[str], config: dict[str, Any]) -> None:
+        self.model = model.eval()
+        self.classes = list(classes)
+        self.config = dict(config)
+
+    @torch.no_grad()
+    def predict(self, images: Sequence[Image.Image]) -> list[dict[str, Any]]:
+        """For each image its most likely class and the probability of every class."""
+        if not images:
+            return []
+        probabilities = torch.softmax(self.model(to_tensor(images)), dim=1).tolist()
+        return [
+            {
+                "class": self.classes[max(range(len(row)), key=row.__getitem__)],
+                "scores": {name: round(p, 6) for name, p in zip(self.classes, row, strict=True)},
+            }
+            for row in probabilities
+        ]
+
+
+def load_predictor(path: str | Path) -> Predictor:
+    """The ``Predictor`` of a file ``save_model`` wrote; a clear error for any other file."""
+    path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no model here; pass the model_path a train run returned")
-    model = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(model, dict) or "weights" not in model or "bias" not in model:
-        raise ValueError(f"{path}: not a model file (expected 'weights' and 'bias')")
-    return model
+        raise FileNotFoundError(f"{path}: no model file here; pass the model a train run registered")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a model file of this plugin ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a model file of this plugin (expected format {FORMAT!r})")
+    model = build_model(len(state["classes"]), **state["config"])
+    model.load_state_dict(state["state_dict"])
+    return Predictor(model, state["classes"], state["config"])

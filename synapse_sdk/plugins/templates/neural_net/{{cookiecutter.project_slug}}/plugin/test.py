@@ -1,37 +1,31 @@
-"""The ``test`` action: measure a saved model on a labelled dataset."""
+"""The ``test`` action: measure a registered model on the test split of its ground truth.
 
-from pydantic import BaseModel, Field
+The model is ``model`` (a registered model id), else the one train ``run`` registered, else
+this plugin's newest. The result and the run's metrics hold the accuracy, macro and per-class
+precision/recall/F1 and the confusion matrix; ``confusion_matrix.png`` in the run folder draws it.
+"""
+
 from synapse_sdk.plugins.categories.neural_net import TestAction as BaseTestAction
-
-from .model import (
-    DATASET_PATH_HELP,
-    MODEL_PATH_HELP,
-    evaluate,
-    input_path,
-    load_model,
-    load_points,
-    model_file,
-)
-
-
-class TestParams(BaseModel):
-    model_path: str | None = Field(None, description=MODEL_PATH_HELP)
-    dataset_path: str | None = Field(None, description=DATASET_PATH_HELP)
 
 
 class TestAction(BaseTestAction):
     name = "test"
-    params_model = TestParams
-    progress_categories = {"testing": "Model evaluation"}
 
     def start(self):
-        model_path = model_file(self.params["model_path"])
-        model = load_model(model_path)
-        points = load_points(input_path(self.params["dataset_path"], "points.csv"))
-        self.run.log_message(f"Evaluating {model_path} on {len(points)} points")
-        self.run.set_progress(0, 1, "testing")
-        metrics = evaluate(model, points)
-        self.run.set_progress(1, 1, "testing")
-        self.run.set_metrics(metrics, "validation")
-        self.run.log_message(f"accuracy {metrics['accuracy']:.3f}, loss {metrics['loss']:.4f}")
-        return {"status": "success", **metrics}
+        from .model import load_predictor
+
+        record = self.model_record()
+        predictor = load_predictor(self.model_file(record))
+        truth = self.load_dataset(record)
+        images, labels = truth.images("test"), truth.labels("test")
+        batch = self.params["batch_size"]
+        predicted = []
+        for start in range(0, len(images), batch):
+            predicted += [p["class"] for p in predictor.predict(images[start : start + batch])]
+            self.run.set_progress(min(start + batch, len(images)), len(images), "test")
+        report = self.report(labels, predicted, predictor.classes)
+        self.run.log_message(
+            f"model {record['id']} on {len(images)} {self.params['split']} images: "
+            f"accuracy {report['accuracy']:.4f}, macro F1 {report['f1']:.4f}"
+        )
+        return {"status": "success", "model": record["id"], **report}
