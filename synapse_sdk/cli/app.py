@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from synapse_sdk.cli import backend, create, data, env, job, plugin, publish  # noqa: F401 - create, publish add plugin commands
+from synapse_sdk.cli import backend, create, data, env, job, plugin, publish, ui  # noqa: F401 - create, publish add plugin commands
 
 app = typer.Typer(
     name="synapse",
@@ -21,6 +21,7 @@ app.add_typer(job.app, name="job")
 app.add_typer(backend.app, name="backend")
 app.add_typer(env.app, name="env")
 app.add_typer(data.app, name="data")
+app.command("ui")(ui.ui)
 
 
 def _click() -> Any:

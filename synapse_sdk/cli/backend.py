@@ -27,7 +27,7 @@ def serve(
     application = create_app(settings, token=token)
     print(
         f"synapse backend: serving {settings.db_path} at http://{host}:{port} "
-        "(token required; workers set SYNAPSE_HOST and SYNAPSE_ACCESS_TOKEN)",
+        f"(token required; workers set SYNAPSE_HOST and SYNAPSE_ACCESS_TOKEN; dashboard: http://{host}:{port}/)",
         file=sys.stderr,
         flush=True,
     )

@@ -86,7 +86,7 @@ def create_app(
 
     from synapse_sdk import __version__
     from synapse_sdk.backend.server.auth import check_token, require_token
-    from synapse_sdk.backend.server.routes import platform, releases, runs
+    from synapse_sdk.backend.server.routes import live, platform, releases, runs
     from synapse_sdk.backend.store import EmbeddedBackend
 
     app = FastAPI(
@@ -126,7 +126,11 @@ def create_app(
 
     secured = [Depends(require_token)]
     app.include_router(runs.router, dependencies=secured)
+    app.include_router(live.router, dependencies=secured)
     app.include_router(releases.router, dependencies=secured)
     for router in platform.routers:
         app.include_router(router, dependencies=secured)
+    from synapse_sdk.backend.server.dashboard import install as install_dashboard
+
+    install_dashboard(app)  # the web pages at / (login, runs, platform): dashboard/__init__.py
     return app
