@@ -16,9 +16,11 @@ def _wait_status(page, status: str, timeout: float = 30_000) -> None:  # type: i
 def test_a_run_moves_live_progress_chart_and_logs(page, dash, start_job, store):
     start_job("live-1", steps=30, delay=0.25)
     page.goto(f"{dash.url}/#/runs")
-    row = page.wait_for_selector("tr.run-row[data-run-id='live-1']")
+    # A locator, not an element handle: the live list redraws the row as the run's progress arrives.
+    row = page.locator("tr.run-row[data-run-id='live-1']")
+    row.wait_for()
     assert "slow-train@0.1.0" in row.inner_text()
-    row.query_selector("a").click()
+    row.locator("a").click()
     page.wait_for_selector("#view .progress-item[data-category='training']", timeout=30_000)
     bar = "#view .progress-item[data-category='training'] .bar"
     chart = "#view figure[data-metric='training/loss'] svg"
